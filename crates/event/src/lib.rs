@@ -1,0 +1,206 @@
+//! The usage event: one row per billed model call.
+//!
+//! Every type here holds counts, identifiers reduced to hashes, or names
+//! checked against a narrow alphabet. None of them can carry prompt or
+//! response text: a collector that wanted to store text would find no field
+//! to put it in.
+
+mod key;
+mod model;
+mod tool;
+
+pub use key::Key;
+pub use model::Model;
+pub use tool::{Tool, UnknownTool};
+
+use serde::{Deserialize, Serialize};
+
+/// Token counts of one call, normalised to one convention.
+///
+/// `input` excludes cached input; `output` includes reasoning; `reasoning`
+/// is an informational subset of `output`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Tokens {
+    /// Input tokens that were not served from a cache.
+    pub input: u64,
+    /// Input tokens read from the provider's prompt cache.
+    pub cache_read: u64,
+    /// Input tokens written to the provider's prompt cache.
+    pub cache_write: u64,
+    /// Output tokens, reasoning included.
+    pub output: u64,
+    /// Reasoning tokens: a subset of `output`, never added to totals.
+    pub reasoning: u64,
+}
+
+impl Tokens {
+    /// input + output + cache_read + cache_write: what was billed, once.
+    pub fn total(&self) -> u64 {
+        self.input
+            .saturating_add(self.output)
+            .saturating_add(self.cache_read)
+            .saturating_add(self.cache_write)
+    }
+
+    /// True when the call billed nothing at all.
+    pub fn is_zero(&self) -> bool {
+        self.total() == 0
+    }
+}
+
+/// Where a count came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Provenance {
+    /// Read from the tool's own log: the provider's counts, exact.
+    Log,
+    /// Reported by a provider API seen through the proxy or telemetry.
+    Reported,
+    /// Counted locally from text with a tokenizer: an estimate.
+    Estimated,
+}
+
+impl Provenance {
+    /// Stable small integer used in the store.
+    pub fn code(self) -> i64 {
+        match self {
+            Provenance::Log => 0,
+            Provenance::Reported => 1,
+            Provenance::Estimated => 2,
+        }
+    }
+
+    /// Inverse of [`Provenance::code`].
+    pub fn from_code(code: i64) -> Option<Self> {
+        match code {
+            0 => Some(Provenance::Log),
+            1 => Some(Provenance::Reported),
+            2 => Some(Provenance::Estimated),
+            _ => None,
+        }
+    }
+
+    /// The name used in JSON and tables.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Provenance::Log => "log",
+            Provenance::Reported => "reported",
+            Provenance::Estimated => "estimated",
+        }
+    }
+}
+
+/// Which of two records of the same call wins: the higher rank.
+///
+/// Ranks compare as bytes, so a collector can encode any ordering of a
+/// tuple of numbers (big-endian) and the store needs no tool-specific code.
+/// The ordering must not depend on the order lines are read in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Rank(pub [u8; 24]);
+
+impl Rank {
+    /// The record with the most output wins, then the larger total, then the
+    /// later line: a streamed call's last line carries its billed output.
+    pub fn most_complete(tokens: &Tokens, at_ms: i64) -> Self {
+        let mut bytes = [0u8; 24];
+        bytes[..8].copy_from_slice(&tokens.output.to_be_bytes());
+        bytes[8..16].copy_from_slice(&tokens.total().to_be_bytes());
+        // Flip the sign bit so negative times still sort below positive ones.
+        bytes[16..].copy_from_slice(&((at_ms as u64) ^ (1 << 63)).to_be_bytes());
+        Rank(bytes)
+    }
+
+    /// The record with the smallest total wins: a copy of a counter step
+    /// read without its history overstates it, never understates it.
+    pub fn smallest(tokens: &Tokens) -> Self {
+        let mut bytes = [0u8; 24];
+        bytes[..8].copy_from_slice(&(u64::MAX - tokens.total()).to_be_bytes());
+        bytes[8..16].copy_from_slice(&(u64::MAX - tokens.output).to_be_bytes());
+        Rank(bytes)
+    }
+}
+
+/// Replay detection: a copy of a call written by a side conversation.
+///
+/// Claude Code's side questions replay the parent's message under a new
+/// request id. Such a record is counted only while no primary record of the
+/// same group (message id) exists under another call key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Lineage {
+    /// Records of one group describe the same model response.
+    pub group: Key,
+    /// True for a record written by a side conversation (a sidechain).
+    pub side_copy: bool,
+}
+
+/// Where an event was read: a file known to the store and a byte offset.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct SourceRef {
+    /// The store's id of the source file (0 until the store assigns one).
+    pub file_id: i64,
+    /// Byte offset of the line the event was read from.
+    pub offset: u64,
+}
+
+/// One billed model call.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UsageEvent {
+    /// UTC time of the call, milliseconds since the Unix epoch.
+    pub at_ms: i64,
+    /// The tool that made the call.
+    pub tool: Tool,
+    /// Hash of the tool's session id.
+    pub session: Key,
+    /// Hash of the call's identity: the dedupe key.
+    pub call: Key,
+    /// The model as the tool wrote it.
+    pub model: Model,
+    /// Normalised token counts.
+    pub tokens: Tokens,
+    /// Where the counts came from.
+    pub provenance: Provenance,
+    /// Where the record was read.
+    pub source: SourceRef,
+    /// Which record of the same call wins.
+    pub rank: Rank,
+    /// Replay detection, for tools that replay calls in side conversations.
+    pub lineage: Option<Lineage>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn total_adds_the_four_billed_kinds_but_not_reasoning() {
+        let t = Tokens { input: 1, cache_read: 10, cache_write: 100, output: 1000, reasoning: 500 };
+        assert_eq!(t.total(), 1111);
+    }
+
+    #[test]
+    fn most_complete_rank_prefers_output_then_total_then_time() {
+        let small = Tokens { output: 2, input: 9, ..Tokens::default() };
+        let big = Tokens { output: 517, ..Tokens::default() };
+        assert!(Rank::most_complete(&big, 0) > Rank::most_complete(&small, 10));
+        let a = Tokens { output: 5, input: 1, ..Tokens::default() };
+        let b = Tokens { output: 5, input: 2, ..Tokens::default() };
+        assert!(Rank::most_complete(&b, 0) > Rank::most_complete(&a, 99));
+        assert!(Rank::most_complete(&a, 2) > Rank::most_complete(&a, 1));
+        assert!(Rank::most_complete(&a, 1) > Rank::most_complete(&a, -1));
+    }
+
+    #[test]
+    fn smallest_rank_prefers_the_smaller_total() {
+        let small = Tokens { input: 10, ..Tokens::default() };
+        let big = Tokens { input: 20, ..Tokens::default() };
+        assert!(Rank::smallest(&small) > Rank::smallest(&big));
+    }
+
+    #[test]
+    fn provenance_codes_round_trip() {
+        for p in [Provenance::Log, Provenance::Reported, Provenance::Estimated] {
+            assert_eq!(Provenance::from_code(p.code()), Some(p));
+        }
+        assert_eq!(Provenance::from_code(9), None);
+    }
+}

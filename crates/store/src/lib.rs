@@ -1,0 +1,152 @@
+//! The usage ledger: one SQLite file (WAL) holding usage events and the
+//! per-file checkpoints of the collectors.
+//!
+//! Invariants:
+//! - every call is kept under its call key forever; a later read of the same
+//!   call replaces it only with a more complete record (its rank);
+//! - a checkpoint advances only in the transaction that stores the events
+//!   read up to it, so a crash at any point loses nothing and counts nothing
+//!   twice;
+//! - no column can hold prompt or response text (see `tokentally-event`).
+
+mod error;
+mod migrate;
+mod table;
+
+pub use error::StoreError;
+pub use table::checkpoints::Checkpoint;
+pub use table::events::{Outcome, SlotRow, SlotQuery, SLOT_MS};
+
+use std::path::{Path, PathBuf};
+
+use rusqlite::{Connection, OpenFlags, TransactionBehavior};
+use tokentally_event::UsageEvent;
+
+/// What one file contributed since its last checkpoint.
+#[derive(Debug, Clone)]
+pub struct FileProgress {
+    /// The checkpoint after the events below.
+    pub checkpoint: Checkpoint,
+    /// Events read up to the checkpoint's offset.
+    pub events: Vec<UsageEvent>,
+    /// Lines skipped (malformed, oversized) since the last checkpoint.
+    pub skipped_lines: u64,
+}
+
+/// What a commit did, for summaries and live views.
+#[derive(Debug, Default, Clone)]
+pub struct CommitSummary {
+    /// Calls seen for the first time, with the file id filled in.
+    pub new_calls: Vec<UsageEvent>,
+    /// Known calls replaced by a more complete record.
+    pub improved: u64,
+    /// Records that were already known (copies, re-reads).
+    pub unchanged: u64,
+}
+
+/// An open ledger.
+pub struct Store {
+    conn: Connection,
+    path: PathBuf,
+}
+
+impl Store {
+    /// Opens (creating if needed) the ledger at `path` and migrates it.
+    ///
+    /// Refuses a file that is not a SQLite database or that a newer build
+    /// wrote; such a file is left untouched.
+    pub fn open(path: &Path) -> Result<Self, StoreError> {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(|source| StoreError::Io {
+                path: dir.to_owned(),
+                source,
+            })?;
+        }
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_CREATE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn = Connection::open_with_flags(path, flags)
+            .map_err(|e| StoreError::classify(path, e))?;
+        let mut store = Store { conn, path: path.to_owned() };
+        store.configure().map_err(|e| StoreError::classify(path, e))?;
+        migrate::run(&mut store.conn, path)?;
+        Ok(store)
+    }
+
+    fn configure(&self) -> rusqlite::Result<()> {
+        // The schema check first: it is what fails on a file that is not a
+        // database, before any pragma could write to it.
+        self.conn
+            .query_row("SELECT count(*) FROM sqlite_master", [], |_| Ok(()))?;
+        self.conn.busy_timeout(std::time::Duration::from_secs(10))?;
+        self.conn.pragma_update(None, "journal_mode", "wal")?;
+        // NORMAL in WAL mode: a committed transaction survives a process
+        // crash; a power cut may lose the last ones, never corrupt the file.
+        self.conn.pragma_update(None, "synchronous", "normal")?;
+        self.conn.pragma_update(None, "foreign_keys", "on")?;
+        Ok(())
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Every checkpoint, for a scan to compare against the files it finds.
+    pub fn checkpoints(&self) -> Result<Vec<Checkpoint>, StoreError> {
+        table::checkpoints::all(&self.conn).map_err(|e| self.err(e))
+    }
+
+    /// Stores the events of several files and advances their checkpoints,
+    /// all in one transaction.
+    pub fn commit(&mut self, batch: Vec<FileProgress>) -> Result<CommitSummary, StoreError> {
+        let path = self.path.clone();
+        let err = |e| StoreError::classify(&path, e);
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(err)?;
+        let mut summary = CommitSummary::default();
+        let mut groups = Vec::new();
+        for progress in batch {
+            let file_id =
+                table::checkpoints::save(&tx, &progress.checkpoint)
+                    .map_err(err)?;
+            for mut event in progress.events {
+                event.source.file_id = file_id;
+                if let Some(lineage) = event.lineage {
+                    groups.push((event.tool, lineage.group));
+                }
+                match table::events::upsert(&tx, &event).map_err(err)? {
+                    Outcome::Inserted => summary.new_calls.push(event),
+                    Outcome::Improved => summary.improved += 1,
+                    Outcome::Unchanged => summary.unchanged += 1,
+                }
+            }
+        }
+        groups.sort_unstable();
+        groups.dedup();
+        for (tool, group) in groups {
+            table::events::resolve_replays(&tx, tool, &group).map_err(err)?;
+        }
+        tx.commit().map_err(err)?;
+        Ok(summary)
+    }
+
+    /// Sums of counted events per tool, model and 15-minute slot.
+    pub fn slots(&self, query: &SlotQuery) -> Result<Vec<SlotRow>, StoreError> {
+        table::events::slots(&self.conn, query).map_err(|e| self.err(e))
+    }
+
+    /// Number of counted calls in the ledger.
+    pub fn counted_calls(&self) -> Result<u64, StoreError> {
+        table::events::counted_calls(&self.conn).map_err(|e| self.err(e))
+    }
+
+    fn err(&self, e: rusqlite::Error) -> StoreError {
+        StoreError::classify(&self.path, e)
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,4 @@
+//! One module per table: its schema, its row type, its reads and writes.
+
+pub mod checkpoints;
+pub mod events;

@@ -1,0 +1,231 @@
+//! `events`: one row per billed call, keyed by (tool, call key), kept forever.
+
+use rusqlite::{params, Connection, OptionalExtension};
+use tokentally_event::{Key, Tool, Tokens, UsageEvent};
+
+pub(crate) const V1: &str = "
+CREATE TABLE events (
+    id          INTEGER PRIMARY KEY,
+    tool        TEXT    NOT NULL,
+    call_key    BLOB    NOT NULL CHECK (length(call_key) = 16),
+    session_key BLOB    NOT NULL CHECK (length(session_key) = 16),
+    at_ms       INTEGER NOT NULL,
+    model       TEXT    NOT NULL CHECK (length(model) <= 96),
+    input       INTEGER NOT NULL,
+    cache_read  INTEGER NOT NULL,
+    cache_write INTEGER NOT NULL,
+    output      INTEGER NOT NULL,
+    reasoning   INTEGER NOT NULL,
+    provenance  INTEGER NOT NULL,
+    file_id     INTEGER NOT NULL,
+    offset      INTEGER NOT NULL,
+    rank        BLOB    NOT NULL,
+    grp         BLOB,
+    side_copy   INTEGER NOT NULL,
+    counted     INTEGER NOT NULL,
+    UNIQUE (tool, call_key)
+) STRICT;
+CREATE INDEX events_group ON events (tool, grp) WHERE grp IS NOT NULL;
+CREATE INDEX events_report ON events (counted, at_ms, tool, model, input, output, cache_read,
+                                      cache_write, reasoning, provenance);
+";
+
+/// Length of the time slots the store sums over: 15 minutes, the finest step
+/// of any time zone's UTC offset, so every local day, week or month is a
+/// whole number of slots.
+pub const SLOT_MS: i64 = 15 * 60 * 1000;
+
+/// What an upsert did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// A call not seen before.
+    Inserted,
+    /// A known call, replaced by a more complete record.
+    Improved,
+    /// A known call; the stored record stays.
+    Unchanged,
+}
+
+pub(crate) fn upsert(conn: &Connection, e: &UsageEvent) -> rusqlite::Result<Outcome> {
+    let side_copy = e.lineage.is_some_and(|l| l.side_copy);
+    let existing: Option<(Vec<u8>, bool)> = conn
+        .prepare_cached("SELECT rank, side_copy FROM events WHERE tool = ?1 AND call_key = ?2")?
+        .query_row(params![e.tool.as_str(), e.call.as_bytes()], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .optional()?;
+    let Some((rank, was_side_copy)) = existing else {
+        insert(conn, e, side_copy)?;
+        return Ok(Outcome::Inserted);
+    };
+    // A call seen both as a primary and as a side copy is a primary.
+    let side_copy = side_copy && was_side_copy;
+    if e.rank.0.as_slice() > rank.as_slice() {
+        replace(conn, e, side_copy)?;
+        Ok(Outcome::Improved)
+    } else if side_copy != was_side_copy {
+        conn.prepare_cached("UPDATE events SET side_copy = 0 WHERE tool = ?1 AND call_key = ?2")?
+            .execute(params![e.tool.as_str(), e.call.as_bytes()])?;
+        Ok(Outcome::Improved)
+    } else {
+        Ok(Outcome::Unchanged)
+    }
+}
+
+fn insert(conn: &Connection, e: &UsageEvent, side_copy: bool) -> rusqlite::Result<()> {
+    let t = &e.tokens;
+    conn.prepare_cached(
+        "INSERT INTO events (tool, call_key, session_key, at_ms, model, input, cache_read,
+                             cache_write, output, reasoning, provenance, file_id, offset, rank,
+                             grp, side_copy, counted)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, 1)",
+    )?
+    .execute(params![
+        e.tool.as_str(),
+        e.call.as_bytes(),
+        e.session.as_bytes(),
+        e.at_ms,
+        e.model.as_str(),
+        t.input as i64,
+        t.cache_read as i64,
+        t.cache_write as i64,
+        t.output as i64,
+        t.reasoning as i64,
+        e.provenance.code(),
+        e.source.file_id,
+        e.source.offset as i64,
+        e.rank.0.as_slice(),
+        e.lineage.map(|l| l.group.0),
+        side_copy,
+    ])?;
+    Ok(())
+}
+
+fn replace(conn: &Connection, e: &UsageEvent, side_copy: bool) -> rusqlite::Result<()> {
+    let t = &e.tokens;
+    conn.prepare_cached(
+        "UPDATE events SET session_key = ?3, at_ms = ?4, model = ?5, input = ?6, cache_read = ?7,
+                cache_write = ?8, output = ?9, reasoning = ?10, provenance = ?11, file_id = ?12,
+                offset = ?13, rank = ?14, grp = ?15, side_copy = ?16
+         WHERE tool = ?1 AND call_key = ?2",
+    )?
+    .execute(params![
+        e.tool.as_str(),
+        e.call.as_bytes(),
+        e.session.as_bytes(),
+        e.at_ms,
+        e.model.as_str(),
+        t.input as i64,
+        t.cache_read as i64,
+        t.cache_write as i64,
+        t.output as i64,
+        t.reasoning as i64,
+        e.provenance.code(),
+        e.source.file_id,
+        e.source.offset as i64,
+        e.rank.0.as_slice(),
+        e.lineage.map(|l| l.group.0),
+        side_copy,
+    ])?;
+    Ok(())
+}
+
+/// Recomputes which records of one group count: a side copy does not while
+/// a primary record of the same group exists under another call key. Run
+/// after every write to the group, so the answer does not depend on which
+/// was read first.
+pub(crate) fn resolve_replays(conn: &Connection, tool: Tool, group: &Key) -> rusqlite::Result<()> {
+    conn.prepare_cached(
+        "UPDATE events SET counted = NOT (side_copy = 1 AND EXISTS (
+             SELECT 1 FROM events p
+             WHERE p.tool = events.tool AND p.grp = events.grp
+               AND p.side_copy = 0 AND p.call_key <> events.call_key))
+         WHERE tool = ?1 AND grp = ?2",
+    )?
+    .execute(params![tool.as_str(), group.as_bytes()])?;
+    Ok(())
+}
+
+/// Which counted events to sum.
+#[derive(Debug, Clone, Default)]
+pub struct SlotQuery {
+    /// Inclusive lower bound, ms since the epoch.
+    pub from_ms: Option<i64>,
+    /// Exclusive upper bound, ms since the epoch.
+    pub to_ms: Option<i64>,
+    /// Only this tool.
+    pub tool: Option<Tool>,
+}
+
+/// Sums of the counted events of one tool and model in one 15-minute slot.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SlotRow {
+    /// The tool.
+    pub tool: Tool,
+    /// The model as the tool wrote it.
+    pub model: String,
+    /// Start of the slot, ms since the epoch (a multiple of [`SLOT_MS`]).
+    pub slot_start_ms: i64,
+    /// Summed tokens.
+    pub tokens: Tokens,
+    /// Number of calls.
+    pub calls: u64,
+    /// Calls whose counts are estimates.
+    pub estimated_calls: u64,
+}
+
+pub(crate) fn slots(conn: &Connection, q: &SlotQuery) -> rusqlite::Result<Vec<SlotRow>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT tool, model, (at_ms - (at_ms % ?4 + ?4) % ?4) AS slot,
+                sum(input), sum(cache_read), sum(cache_write), sum(output), sum(reasoning),
+                count(*), sum(provenance = 2)
+         FROM events
+         WHERE counted = 1 AND at_ms >= ?1 AND at_ms < ?2 AND (?3 IS NULL OR tool = ?3)
+         GROUP BY tool, model, slot",
+    )?;
+    let rows = stmt.query_map(
+        params![
+            q.from_ms.unwrap_or(i64::MIN),
+            q.to_ms.unwrap_or(i64::MAX),
+            q.tool.map(Tool::as_str),
+            SLOT_MS
+        ],
+        |r| {
+            let tool: String = r.get(0)?;
+            Ok((
+                tool,
+                SlotRow {
+                    tool: Tool::ClaudeCode,
+                    model: r.get(1)?,
+                    slot_start_ms: r.get(2)?,
+                    tokens: Tokens {
+                        input: r.get::<_, i64>(3)? as u64,
+                        cache_read: r.get::<_, i64>(4)? as u64,
+                        cache_write: r.get::<_, i64>(5)? as u64,
+                        output: r.get::<_, i64>(6)? as u64,
+                        reasoning: r.get::<_, i64>(7)? as u64,
+                    },
+                    calls: r.get::<_, i64>(8)? as u64,
+                    estimated_calls: r.get::<_, i64>(9)? as u64,
+                },
+            ))
+        },
+    )?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (tool, mut slot) = row?;
+        // Rows of a tool this build does not know are not reported.
+        if let Ok(tool) = tool.parse() {
+            slot.tool = tool;
+            out.push(slot);
+        }
+    }
+    Ok(out)
+}
+
+pub(crate) fn counted_calls(conn: &Connection) -> rusqlite::Result<u64> {
+    conn.query_row("SELECT count(*) FROM events WHERE counted = 1", [], |r| {
+        r.get::<_, i64>(0)
+    })
+    .map(|n| n as u64)
+}

@@ -1,0 +1,186 @@
+use std::path::PathBuf;
+
+use tokentally_event::{Key, Lineage, Model, Provenance, Rank, SourceRef, Tokens, Tool, UsageEvent};
+
+use super::*;
+
+fn temp_store() -> (tempfile::TempDir, Store) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("ledger.db")).unwrap();
+    (dir, store)
+}
+
+fn checkpoint(path: &str, offset: u64) -> Checkpoint {
+    Checkpoint {
+        file_id: 0,
+        tool: Tool::ClaudeCode,
+        path: PathBuf::from(path),
+        dev: 1,
+        ino: 2,
+        head_len: 10,
+        head_hash: 3,
+        tail_hash: 4,
+        offset,
+        size: offset,
+        mtime_ns: 5,
+        skipped_lines: 0,
+        state: b"{}".to_vec(),
+    }
+}
+
+fn call(id: &str, output: u64, at_ms: i64) -> UsageEvent {
+    let tokens = Tokens { input: 4, cache_read: 100, cache_write: 10, output, reasoning: 0 };
+    UsageEvent {
+        at_ms,
+        tool: Tool::ClaudeCode,
+        session: Key::of(&[b"s"]),
+        call: Key::of(&[id.as_bytes()]),
+        model: Model::new("claude-sonnet-4-5"),
+        tokens,
+        provenance: Provenance::Log,
+        source: SourceRef::default(),
+        rank: Rank::most_complete(&tokens, at_ms),
+        lineage: None,
+    }
+}
+
+fn commit(store: &mut Store, path: &str, offset: u64, events: Vec<UsageEvent>) -> CommitSummary {
+    let progress = FileProgress { checkpoint: checkpoint(path, offset), events, skipped_lines: 0 };
+    store.commit(vec![progress]).unwrap()
+}
+
+fn total_output(store: &Store) -> u64 {
+    store.slots(&SlotQuery::default()).unwrap().iter().map(|r| r.tokens.output).sum()
+}
+
+#[test]
+fn a_call_read_twice_is_stored_once_with_its_most_complete_record() {
+    let (_dir, mut store) = temp_store();
+    let first = commit(&mut store, "/a", 10, vec![call("m1", 2, 1_000)]);
+    assert_eq!(first.new_calls.len(), 1);
+    let second = commit(&mut store, "/a", 20, vec![call("m1", 517, 2_000), call("m1", 3, 3_000)]);
+    assert_eq!((second.new_calls.len(), second.improved, second.unchanged), (0, 1, 1));
+    assert_eq!(store.counted_calls().unwrap(), 1);
+    assert_eq!(total_output(&store), 517);
+}
+
+#[test]
+fn checkpoint_and_file_id_are_saved_with_the_events() {
+    let (_dir, mut store) = temp_store();
+    let summary = commit(&mut store, "/logs/a.jsonl", 42, vec![call("m1", 1, 0)]);
+    let saved = store.checkpoints().unwrap();
+    assert_eq!(saved.len(), 1);
+    assert_eq!(saved[0].offset, 42);
+    assert_eq!(summary.new_calls[0].source.file_id, saved[0].file_id);
+    commit(&mut store, "/logs/a.jsonl", 50, vec![]);
+    let again = table::checkpoints::by_path(&store.conn, std::path::Path::new("/logs/a.jsonl"))
+        .unwrap()
+        .unwrap();
+    assert_eq!((again.file_id, again.offset), (saved[0].file_id, 50));
+}
+
+fn with_lineage(mut e: UsageEvent, group: &str, side_copy: bool) -> UsageEvent {
+    e.lineage = Some(Lineage { group: Key::of(&[group.as_bytes()]), side_copy });
+    e
+}
+
+#[test]
+fn a_side_copy_stops_counting_once_its_primary_is_known_whatever_the_order() {
+    for replay_first in [true, false] {
+        let (_dir, mut store) = temp_store();
+        let primary = with_lineage(call("msg1/req1", 50, 0), "msg1", false);
+        let replay = with_lineage(call("msg1/req9", 70, 0), "msg1", true);
+        let own_side_call = with_lineage(call("msg2/req2", 5, 0), "msg2", true);
+        let order = if replay_first {
+            vec![replay.clone(), own_side_call.clone(), primary.clone()]
+        } else {
+            vec![primary.clone(), own_side_call.clone(), replay.clone()]
+        };
+        for (i, event) in order.into_iter().enumerate() {
+            commit(&mut store, &format!("/f{i}"), 1, vec![event]);
+        }
+        assert_eq!(store.counted_calls().unwrap(), 2, "replay_first={replay_first}");
+        assert_eq!(total_output(&store), 55, "replay_first={replay_first}");
+    }
+}
+
+#[test]
+fn slots_sum_by_tool_model_and_quarter_hour() {
+    let (_dir, mut store) = temp_store();
+    let mut estimated = call("e", 1, SLOT_MS + 5);
+    estimated.provenance = Provenance::Estimated;
+    commit(&mut store, "/a", 1, vec![call("a", 1, 0), call("b", 2, SLOT_MS - 1), estimated]);
+    let mut rows = store.slots(&SlotQuery::default()).unwrap();
+    rows.sort_by_key(|r| r.slot_start_ms);
+    assert_eq!(rows.len(), 2);
+    assert_eq!((rows[0].slot_start_ms, rows[0].calls, rows[0].tokens.output), (0, 2, 3));
+    assert_eq!((rows[1].slot_start_ms, rows[1].estimated_calls), (SLOT_MS, 1));
+    let only_late = SlotQuery { from_ms: Some(SLOT_MS), ..SlotQuery::default() };
+    assert_eq!(store.slots(&only_late).unwrap().len(), 1);
+    let other_tool = SlotQuery { tool: Some(Tool::Codex), ..SlotQuery::default() };
+    assert!(store.slots(&other_tool).unwrap().is_empty());
+}
+
+#[test]
+fn negative_times_fall_in_the_slot_that_contains_them() {
+    let (_dir, mut store) = temp_store();
+    commit(&mut store, "/a", 1, vec![call("a", 1, -1)]);
+    let rows = store.slots(&SlotQuery::default()).unwrap();
+    assert_eq!(rows[0].slot_start_ms, -SLOT_MS);
+}
+
+#[test]
+fn reopening_keeps_everything() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ledger.db");
+    {
+        let mut store = Store::open(&path).unwrap();
+        commit(&mut store, "/a", 9, vec![call("a", 7, 0)]);
+    }
+    let store = Store::open(&path).unwrap();
+    assert_eq!(total_output(&store), 7);
+    assert_eq!(store.checkpoints().unwrap()[0].offset, 9);
+}
+
+#[test]
+fn a_database_from_a_newer_build_is_refused_and_left_untouched() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ledger.db");
+    drop(Store::open(&path).unwrap());
+    {
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.pragma_update(None, "user_version", 99).unwrap();
+    }
+    let err = Store::open(&path).err().unwrap();
+    assert!(matches!(err, StoreError::NewerSchema { found: 99, .. }), "{err}");
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
+    assert_eq!(version, 99);
+}
+
+#[test]
+fn a_file_that_is_not_a_database_is_refused_and_left_untouched() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ledger.db");
+    let garbage: Vec<u8> = (0..8192u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
+    std::fs::write(&path, &garbage).unwrap();
+    let err = Store::open(&path).err().unwrap();
+    assert!(matches!(err, StoreError::Corrupt { .. }), "{err}");
+    assert!(err.to_string().contains("damaged"));
+    assert_eq!(std::fs::read(&path).unwrap(), garbage);
+}
+
+#[test]
+fn model_names_longer_than_the_limit_cannot_be_stored() {
+    let (_dir, store) = temp_store();
+    let long = "m".repeat(200);
+    let result = store.conn.execute(
+        "INSERT INTO events (tool, call_key, session_key, at_ms, model, input, cache_read,
+             cache_write, output, reasoning, provenance, file_id, offset, rank, grp, side_copy,
+             counted)
+         VALUES ('codex', zeroblob(16), zeroblob(16), 0, ?1, 0, 0, 0, 0, 0, 0, 0, 0, x'00', NULL,
+                 0, 1)",
+        [long],
+    );
+    assert!(result.is_err());
+}
