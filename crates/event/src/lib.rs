@@ -173,17 +173,38 @@ mod tests {
 
     #[test]
     fn total_adds_the_four_billed_kinds_but_not_reasoning() {
-        let t = Tokens { input: 1, cache_read: 10, cache_write: 100, output: 1000, reasoning: 500 };
+        let t = Tokens {
+            input: 1,
+            cache_read: 10,
+            cache_write: 100,
+            output: 1000,
+            reasoning: 500,
+        };
         assert_eq!(t.total(), 1111);
     }
 
     #[test]
     fn most_complete_rank_prefers_output_then_total_then_time() {
-        let small = Tokens { output: 2, input: 9, ..Tokens::default() };
-        let big = Tokens { output: 517, ..Tokens::default() };
+        let small = Tokens {
+            output: 2,
+            input: 9,
+            ..Tokens::default()
+        };
+        let big = Tokens {
+            output: 517,
+            ..Tokens::default()
+        };
         assert!(Rank::most_complete(&big, 0) > Rank::most_complete(&small, 10));
-        let a = Tokens { output: 5, input: 1, ..Tokens::default() };
-        let b = Tokens { output: 5, input: 2, ..Tokens::default() };
+        let a = Tokens {
+            output: 5,
+            input: 1,
+            ..Tokens::default()
+        };
+        let b = Tokens {
+            output: 5,
+            input: 2,
+            ..Tokens::default()
+        };
         assert!(Rank::most_complete(&b, 0) > Rank::most_complete(&a, 99));
         assert!(Rank::most_complete(&a, 2) > Rank::most_complete(&a, 1));
         assert!(Rank::most_complete(&a, 1) > Rank::most_complete(&a, -1));
@@ -191,8 +212,14 @@ mod tests {
 
     #[test]
     fn smallest_rank_prefers_the_smaller_total() {
-        let small = Tokens { input: 10, ..Tokens::default() };
-        let big = Tokens { input: 20, ..Tokens::default() };
+        let small = Tokens {
+            input: 10,
+            ..Tokens::default()
+        };
+        let big = Tokens {
+            input: 20,
+            ..Tokens::default()
+        };
         assert!(Rank::smallest(&small) > Rank::smallest(&big));
     }
 

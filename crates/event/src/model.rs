@@ -78,7 +78,14 @@ mod tests {
 
     #[test]
     fn text_is_refused() {
-        for raw in ["", "two words", "say \"hi\"", "line\nbreak", &"x".repeat(97), "模型"] {
+        for raw in [
+            "",
+            "two words",
+            "say \"hi\"",
+            "line\nbreak",
+            &"x".repeat(97),
+            "模型",
+        ] {
             assert_eq!(Model::new(raw).as_str(), Model::UNKNOWN, "{raw:?}");
         }
     }

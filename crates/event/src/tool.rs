@@ -62,6 +62,9 @@ mod tests {
     #[test]
     fn unknown_id_lists_the_known_ones() {
         let err = "cursorx".parse::<Tool>().unwrap_err().to_string();
-        assert!(err.contains("claude-code") && err.contains("codex"), "{err}");
+        assert!(
+            err.contains("claude-code") && err.contains("codex"),
+            "{err}"
+        );
     }
 }

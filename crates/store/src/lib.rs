@@ -15,7 +15,7 @@ mod table;
 
 pub use error::StoreError;
 pub use table::checkpoints::Checkpoint;
-pub use table::events::{Outcome, SlotRow, SlotQuery, SLOT_MS};
+pub use table::events::{Outcome, SLOT_MS, SlotQuery, SlotRow};
 
 use std::path::{Path, PathBuf};
 
@@ -65,10 +65,15 @@ impl Store {
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
             | OpenFlags::SQLITE_OPEN_CREATE
             | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        let conn = Connection::open_with_flags(path, flags)
+        let conn =
+            Connection::open_with_flags(path, flags).map_err(|e| StoreError::classify(path, e))?;
+        let mut store = Store {
+            conn,
+            path: path.to_owned(),
+        };
+        store
+            .configure()
             .map_err(|e| StoreError::classify(path, e))?;
-        let mut store = Store { conn, path: path.to_owned() };
-        store.configure().map_err(|e| StoreError::classify(path, e))?;
         migrate::run(&mut store.conn, path)?;
         Ok(store)
     }
@@ -109,9 +114,7 @@ impl Store {
         let mut summary = CommitSummary::default();
         let mut groups = Vec::new();
         for progress in batch {
-            let file_id =
-                table::checkpoints::save(&tx, &progress.checkpoint)
-                    .map_err(err)?;
+            let file_id = table::checkpoints::save(&tx, &progress.checkpoint).map_err(err)?;
             for mut event in progress.events {
                 event.source.file_id = file_id;
                 if let Some(lineage) = event.lineage {

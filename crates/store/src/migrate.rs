@@ -6,7 +6,7 @@ use std::path::Path;
 
 use rusqlite::{Connection, TransactionBehavior};
 
-use crate::{table, StoreError};
+use crate::{StoreError, table};
 
 /// The migrations, oldest first: each is the statements of one schema
 /// version, taken from the table modules. Never edit a released entry:

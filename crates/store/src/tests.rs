@@ -1,6 +1,8 @@
 use std::path::PathBuf;
 
-use tokentally_event::{Key, Lineage, Model, Provenance, Rank, SourceRef, Tokens, Tool, UsageEvent};
+use tokentally_event::{
+    Key, Lineage, Model, Provenance, Rank, SourceRef, Tokens, Tool, UsageEvent,
+};
 
 use super::*;
 
@@ -29,7 +31,13 @@ fn checkpoint(path: &str, offset: u64) -> Checkpoint {
 }
 
 fn call(id: &str, output: u64, at_ms: i64) -> UsageEvent {
-    let tokens = Tokens { input: 4, cache_read: 100, cache_write: 10, output, reasoning: 0 };
+    let tokens = Tokens {
+        input: 4,
+        cache_read: 100,
+        cache_write: 10,
+        output,
+        reasoning: 0,
+    };
     UsageEvent {
         at_ms,
         tool: Tool::ClaudeCode,
@@ -45,12 +53,21 @@ fn call(id: &str, output: u64, at_ms: i64) -> UsageEvent {
 }
 
 fn commit(store: &mut Store, path: &str, offset: u64, events: Vec<UsageEvent>) -> CommitSummary {
-    let progress = FileProgress { checkpoint: checkpoint(path, offset), events, skipped_lines: 0 };
+    let progress = FileProgress {
+        checkpoint: checkpoint(path, offset),
+        events,
+        skipped_lines: 0,
+    };
     store.commit(vec![progress]).unwrap()
 }
 
 fn total_output(store: &Store) -> u64 {
-    store.slots(&SlotQuery::default()).unwrap().iter().map(|r| r.tokens.output).sum()
+    store
+        .slots(&SlotQuery::default())
+        .unwrap()
+        .iter()
+        .map(|r| r.tokens.output)
+        .sum()
 }
 
 #[test]
@@ -58,8 +75,16 @@ fn a_call_read_twice_is_stored_once_with_its_most_complete_record() {
     let (_dir, mut store) = temp_store();
     let first = commit(&mut store, "/a", 10, vec![call("m1", 2, 1_000)]);
     assert_eq!(first.new_calls.len(), 1);
-    let second = commit(&mut store, "/a", 20, vec![call("m1", 517, 2_000), call("m1", 3, 3_000)]);
-    assert_eq!((second.new_calls.len(), second.improved, second.unchanged), (0, 1, 1));
+    let second = commit(
+        &mut store,
+        "/a",
+        20,
+        vec![call("m1", 517, 2_000), call("m1", 3, 3_000)],
+    );
+    assert_eq!(
+        (second.new_calls.len(), second.improved, second.unchanged),
+        (0, 1, 1)
+    );
     assert_eq!(store.counted_calls().unwrap(), 1);
     assert_eq!(total_output(&store), 517);
 }
@@ -80,7 +105,10 @@ fn checkpoint_and_file_id_are_saved_with_the_events() {
 }
 
 fn with_lineage(mut e: UsageEvent, group: &str, side_copy: bool) -> UsageEvent {
-    e.lineage = Some(Lineage { group: Key::of(&[group.as_bytes()]), side_copy });
+    e.lineage = Some(Lineage {
+        group: Key::of(&[group.as_bytes()]),
+        side_copy,
+    });
     e
 }
 
@@ -99,7 +127,11 @@ fn a_side_copy_stops_counting_once_its_primary_is_known_whatever_the_order() {
         for (i, event) in order.into_iter().enumerate() {
             commit(&mut store, &format!("/f{i}"), 1, vec![event]);
         }
-        assert_eq!(store.counted_calls().unwrap(), 2, "replay_first={replay_first}");
+        assert_eq!(
+            store.counted_calls().unwrap(),
+            2,
+            "replay_first={replay_first}"
+        );
         assert_eq!(total_output(&store), 55, "replay_first={replay_first}");
     }
 }
@@ -109,15 +141,32 @@ fn slots_sum_by_tool_model_and_quarter_hour() {
     let (_dir, mut store) = temp_store();
     let mut estimated = call("e", 1, SLOT_MS + 5);
     estimated.provenance = Provenance::Estimated;
-    commit(&mut store, "/a", 1, vec![call("a", 1, 0), call("b", 2, SLOT_MS - 1), estimated]);
+    commit(
+        &mut store,
+        "/a",
+        1,
+        vec![call("a", 1, 0), call("b", 2, SLOT_MS - 1), estimated],
+    );
     let mut rows = store.slots(&SlotQuery::default()).unwrap();
     rows.sort_by_key(|r| r.slot_start_ms);
     assert_eq!(rows.len(), 2);
-    assert_eq!((rows[0].slot_start_ms, rows[0].calls, rows[0].tokens.output), (0, 2, 3));
-    assert_eq!((rows[1].slot_start_ms, rows[1].estimated_calls), (SLOT_MS, 1));
-    let only_late = SlotQuery { from_ms: Some(SLOT_MS), ..SlotQuery::default() };
+    assert_eq!(
+        (rows[0].slot_start_ms, rows[0].calls, rows[0].tokens.output),
+        (0, 2, 3)
+    );
+    assert_eq!(
+        (rows[1].slot_start_ms, rows[1].estimated_calls),
+        (SLOT_MS, 1)
+    );
+    let only_late = SlotQuery {
+        from_ms: Some(SLOT_MS),
+        ..SlotQuery::default()
+    };
     assert_eq!(store.slots(&only_late).unwrap().len(), 1);
-    let other_tool = SlotQuery { tool: Some(Tool::Codex), ..SlotQuery::default() };
+    let other_tool = SlotQuery {
+        tool: Some(Tool::Codex),
+        ..SlotQuery::default()
+    };
     assert!(store.slots(&other_tool).unwrap().is_empty());
 }
 
@@ -152,9 +201,14 @@ fn a_database_from_a_newer_build_is_refused_and_left_untouched() {
         conn.pragma_update(None, "user_version", 99).unwrap();
     }
     let err = Store::open(&path).err().unwrap();
-    assert!(matches!(err, StoreError::NewerSchema { found: 99, .. }), "{err}");
+    assert!(
+        matches!(err, StoreError::NewerSchema { found: 99, .. }),
+        "{err}"
+    );
     let conn = rusqlite::Connection::open(&path).unwrap();
-    let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
+    let version: i64 = conn
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .unwrap();
     assert_eq!(version, 99);
 }
 
@@ -162,7 +216,9 @@ fn a_database_from_a_newer_build_is_refused_and_left_untouched() {
 fn a_file_that_is_not_a_database_is_refused_and_left_untouched() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("ledger.db");
-    let garbage: Vec<u8> = (0..8192u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
+    let garbage: Vec<u8> = (0..8192u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
     std::fs::write(&path, &garbage).unwrap();
     let err = Store::open(&path).err().unwrap();
     assert!(matches!(err, StoreError::Corrupt { .. }), "{err}");

@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use rusqlite::{params, Connection, OptionalExtension, Row};
+use rusqlite::{Connection, Row, params};
 use tokentally_event::Tool;
 
 pub(crate) const V1: &str = "
@@ -142,6 +142,7 @@ pub(crate) fn by_path(conn: &Connection, path: &Path) -> rusqlite::Result<Option
                 mtime_ns, skipped_lines, state
          FROM checkpoints WHERE path = ?1",
     )?;
+    use rusqlite::OptionalExtension;
     Ok(stmt
         .query_row([path_to_bytes(path)], from_row)
         .optional()?

@@ -1,7 +1,7 @@
 //! `events`: one row per billed call, keyed by (tool, call key), kept forever.
 
-use rusqlite::{params, Connection, OptionalExtension};
-use tokentally_event::{Key, Tool, Tokens, UsageEvent};
+use rusqlite::{Connection, params};
+use tokentally_event::{Key, Tokens, Tool, UsageEvent};
 
 pub(crate) const V1: &str = "
 CREATE TABLE events (
@@ -26,9 +26,32 @@ CREATE TABLE events (
     UNIQUE (tool, call_key)
 ) STRICT;
 CREATE INDEX events_group ON events (tool, grp) WHERE grp IS NOT NULL;
-CREATE INDEX events_report ON events (counted, at_ms, tool, model, input, output, cache_read,
-                                      cache_write, reasoning, provenance);
+CREATE INDEX events_side_copies ON events (tool, grp) WHERE side_copy = 1;
 ";
+
+/// The parameters ?1 to ?16 of an event row, in column order.
+macro_rules! row_params {
+    ($e:expr, $side_copy:expr) => {
+        params![
+            $e.tool.as_str(),
+            $e.call.as_bytes(),
+            $e.session.as_bytes(),
+            $e.at_ms,
+            $e.model.as_str(),
+            $e.tokens.input as i64,
+            $e.tokens.cache_read as i64,
+            $e.tokens.cache_write as i64,
+            $e.tokens.output as i64,
+            $e.tokens.reasoning as i64,
+            $e.provenance.code(),
+            $e.source.file_id,
+            $e.source.offset as i64,
+            $e.rank.0.as_slice(),
+            $e.lineage.map(|l| l.group.0),
+            $side_copy,
+        ]
+    };
+}
 
 /// Length of the time slots the store sums over: 15 minutes, the finest step
 /// of any time zone's UTC offset, so every local day, week or month is a
@@ -48,86 +71,51 @@ pub enum Outcome {
 
 pub(crate) fn upsert(conn: &Connection, e: &UsageEvent) -> rusqlite::Result<Outcome> {
     let side_copy = e.lineage.is_some_and(|l| l.side_copy);
-    let existing: Option<(Vec<u8>, bool)> = conn
-        .prepare_cached("SELECT rank, side_copy FROM events WHERE tool = ?1 AND call_key = ?2")?
-        .query_row(params![e.tool.as_str(), e.call.as_bytes()], |r| {
-            Ok((r.get(0)?, r.get(1)?))
-        })
-        .optional()?;
-    let Some((rank, was_side_copy)) = existing else {
-        insert(conn, e, side_copy)?;
+    // Most records are new: try the insert first and look closer only on a conflict.
+    if insert(conn, e, side_copy)? {
         return Ok(Outcome::Inserted);
-    };
-    // A call seen both as a primary and as a side copy is a primary.
-    let side_copy = side_copy && was_side_copy;
-    if e.rank.0.as_slice() > rank.as_slice() {
-        replace(conn, e, side_copy)?;
-        Ok(Outcome::Improved)
-    } else if side_copy != was_side_copy {
-        conn.prepare_cached("UPDATE events SET side_copy = 0 WHERE tool = ?1 AND call_key = ?2")?
-            .execute(params![e.tool.as_str(), e.call.as_bytes()])?;
-        Ok(Outcome::Improved)
-    } else {
-        Ok(Outcome::Unchanged)
     }
+    // A call seen both as a primary and as a side copy is a primary: the
+    // flag only ever goes from 1 to 0.
+    let improved = conn
+        .prepare_cached(
+            "UPDATE events SET session_key = ?3, at_ms = ?4, model = ?5, input = ?6,
+                    cache_read = ?7, cache_write = ?8, output = ?9, reasoning = ?10,
+                    provenance = ?11, file_id = ?12, offset = ?13, rank = ?14, grp = ?15,
+                    side_copy = side_copy AND ?16
+             WHERE tool = ?1 AND call_key = ?2 AND rank < ?14",
+        )?
+        .execute(row_params!(e, side_copy))?;
+    if improved > 0 {
+        return Ok(Outcome::Improved);
+    }
+    let unflagged = match side_copy {
+        true => 0,
+        false => conn
+            .prepare_cached(
+                "UPDATE events SET side_copy = 0 WHERE tool = ?1 AND call_key = ?2 AND side_copy = 1",
+            )?
+            .execute(params![e.tool.as_str(), e.call.as_bytes()])?,
+    };
+    Ok(if unflagged > 0 {
+        Outcome::Improved
+    } else {
+        Outcome::Unchanged
+    })
 }
 
-fn insert(conn: &Connection, e: &UsageEvent, side_copy: bool) -> rusqlite::Result<()> {
-    let t = &e.tokens;
-    conn.prepare_cached(
-        "INSERT INTO events (tool, call_key, session_key, at_ms, model, input, cache_read,
-                             cache_write, output, reasoning, provenance, file_id, offset, rank,
-                             grp, side_copy, counted)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, 1)",
-    )?
-    .execute(params![
-        e.tool.as_str(),
-        e.call.as_bytes(),
-        e.session.as_bytes(),
-        e.at_ms,
-        e.model.as_str(),
-        t.input as i64,
-        t.cache_read as i64,
-        t.cache_write as i64,
-        t.output as i64,
-        t.reasoning as i64,
-        e.provenance.code(),
-        e.source.file_id,
-        e.source.offset as i64,
-        e.rank.0.as_slice(),
-        e.lineage.map(|l| l.group.0),
-        side_copy,
-    ])?;
-    Ok(())
-}
-
-fn replace(conn: &Connection, e: &UsageEvent, side_copy: bool) -> rusqlite::Result<()> {
-    let t = &e.tokens;
-    conn.prepare_cached(
-        "UPDATE events SET session_key = ?3, at_ms = ?4, model = ?5, input = ?6, cache_read = ?7,
-                cache_write = ?8, output = ?9, reasoning = ?10, provenance = ?11, file_id = ?12,
-                offset = ?13, rank = ?14, grp = ?15, side_copy = ?16
-         WHERE tool = ?1 AND call_key = ?2",
-    )?
-    .execute(params![
-        e.tool.as_str(),
-        e.call.as_bytes(),
-        e.session.as_bytes(),
-        e.at_ms,
-        e.model.as_str(),
-        t.input as i64,
-        t.cache_read as i64,
-        t.cache_write as i64,
-        t.output as i64,
-        t.reasoning as i64,
-        e.provenance.code(),
-        e.source.file_id,
-        e.source.offset as i64,
-        e.rank.0.as_slice(),
-        e.lineage.map(|l| l.group.0),
-        side_copy,
-    ])?;
-    Ok(())
+/// Inserts a call not seen before; false when the call key is known.
+fn insert(conn: &Connection, e: &UsageEvent, side_copy: bool) -> rusqlite::Result<bool> {
+    let inserted = conn
+        .prepare_cached(
+            "INSERT INTO events (tool, call_key, session_key, at_ms, model, input, cache_read,
+                                 cache_write, output, reasoning, provenance, file_id, offset,
+                                 rank, grp, side_copy, counted)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, 1)
+             ON CONFLICT (tool, call_key) DO NOTHING",
+        )?
+        .execute(row_params!(e, side_copy))?;
+    Ok(inserted > 0)
 }
 
 /// Recomputes which records of one group count: a side copy does not while
@@ -140,7 +128,7 @@ pub(crate) fn resolve_replays(conn: &Connection, tool: Tool, group: &Key) -> rus
              SELECT 1 FROM events p
              WHERE p.tool = events.tool AND p.grp = events.grp
                AND p.side_copy = 0 AND p.call_key <> events.call_key))
-         WHERE tool = ?1 AND grp = ?2",
+         WHERE tool = ?1 AND grp = ?2 AND side_copy = 1",
     )?
     .execute(params![tool.as_str(), group.as_bytes()])?;
     Ok(())

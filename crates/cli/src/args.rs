@@ -1,0 +1,63 @@
+//! Command-line arguments.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+use tokentally_event::Tool;
+use tokentally_report::Period;
+
+/// Counts the AI tokens used on this machine from the tools' own logs,
+/// privately: counts only, never text.
+#[derive(Debug, Parser)]
+#[command(name = "tokentally", version, about)]
+pub struct Cli {
+    /// Where TokenTally keeps its ledger (default: the platform data dir).
+    #[arg(long, global = true, env = "TOKENTALLY_DATA_DIR", value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Read what is new in the AI tools' logs into the ledger.
+    Scan,
+    /// Print usage per period, tool and model (scans first).
+    Report(ReportArgs),
+    /// Watch the logs and print each new call's counts as it is made.
+    Watch,
+}
+
+/// Options of `report`.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+    /// Period length: day, week or month.
+    #[arg(long, default_value = "day", value_parser = parse_period)]
+    pub by: Period,
+    /// Time zone of the periods: an IANA name or UTC (default: local).
+    #[arg(long, value_name = "IANA|UTC")]
+    pub tz: Option<String>,
+    /// First day included, in the report's time zone.
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    pub since: Option<jiff::civil::Date>,
+    /// Last day included, in the report's time zone.
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    pub until: Option<jiff::civil::Date>,
+    /// Only this tool.
+    #[arg(long, value_name = "ID")]
+    pub tool: Option<Tool>,
+    /// Report the ledger as it is, without scanning first.
+    #[arg(long)]
+    pub no_scan: bool,
+}
+
+fn parse_period(s: &str) -> Result<Period, String> {
+    s.parse()
+        .map_err(|e: tokentally_report::PeriodError| e.to_string())
+}

@@ -1,0 +1,47 @@
+//! `tokentally scan`.
+
+use std::io::IsTerminal;
+
+use indicatif::{ProgressBar, ProgressStyle};
+use tokentally_collect::{Env, ScanOptions, ScanSummary, all_collectors};
+use tokentally_store::Store;
+
+use crate::summary;
+
+pub fn run(store: &mut Store) -> anyhow::Result<()> {
+    let summary = scan_with_progress(store)?;
+    println!("{}", summary::one_line(&summary));
+    if let Some(hint) = summary::no_logs_hint(&summary) {
+        println!("{hint}");
+    }
+    Ok(())
+}
+
+/// Scans every tool, with a progress bar when stderr is a terminal.
+pub fn scan_with_progress(store: &mut Store) -> anyhow::Result<ScanSummary> {
+    let bar = std::io::stderr().is_terminal().then(|| {
+        let bar = ProgressBar::new(0);
+        bar.set_style(
+            ProgressStyle::with_template("{spinner} {bytes}/{total_bytes} {wide_bar} {eta}")
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        bar
+    });
+    let on_progress = |p: tokentally_collect::ScanProgress| {
+        if let Some(bar) = &bar {
+            bar.set_length(p.bytes_total);
+            bar.set_position(p.bytes_done);
+        }
+    };
+    let summary = tokentally_collect::scan(
+        store,
+        &all_collectors(),
+        &Env::from_process(),
+        &ScanOptions::default(),
+        &on_progress,
+    )?;
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    Ok(summary)
+}

@@ -1,0 +1,30 @@
+//! `tokentally`: count the AI tokens used on this machine, privately.
+//!
+//! The binary is a thin layer: it parses arguments, opens the ledger and
+//! calls the collectors and the report builder.
+
+mod args;
+mod command;
+mod data_dir;
+mod logging;
+mod summary;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+pub use args::Cli;
+
+/// Runs the command line with the process arguments; the exit code is 0 on
+/// success and 1 on any error, which is printed to stderr.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    logging::init();
+    match command::run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("tokentally: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,93 @@
+//! Sentences about a scan: the one-line summary and the hint when no logs
+//! were found.
+
+use std::fmt::Write;
+
+use tokentally_collect::ScanSummary;
+use tokentally_event::UsageEvent;
+
+/// `Scanned 12 files (3.4 MB new): 1,234 new calls, 2 lines skipped.`
+pub fn one_line(s: &ScanSummary) -> String {
+    let mut line = format!(
+        "Scanned {} files ({} new): {} new calls",
+        group(s.files_found() as u64),
+        bytes(s.bytes_read),
+        group(s.calls_new)
+    );
+    if s.calls_improved > 0 {
+        let _ = write!(line, ", {} completed", group(s.calls_improved));
+    }
+    let _ = write!(line, ", {} lines skipped.", group(s.lines_skipped));
+    if !s.problems.is_empty() {
+        let _ = write!(line, " {} could not be read:", s.problems.len());
+        for p in &s.problems {
+            let _ = write!(line, "\n  {}: {}", p.path.display(), p.message);
+        }
+    }
+    line
+}
+
+/// When no log file was found at all: where we looked and how to point
+/// TokenTally elsewhere.
+pub fn no_logs_hint(s: &ScanSummary) -> Option<String> {
+    if s.files_found() > 0 {
+        return None;
+    }
+    let mut text = String::from("No AI tool logs found on this machine. Looked in:\n");
+    for tool in &s.tools {
+        for root in &tool.roots {
+            let state = if root.found { "empty" } else { "not found" };
+            let _ = writeln!(
+                text,
+                "  {:<12} {} ({state})",
+                tool.tool.as_str(),
+                root.path.display()
+            );
+        }
+    }
+    text.push_str(
+        "If your tools keep their logs elsewhere, point TokenTally at them the way the tools \
+         themselves are pointed:\n  CLAUDE_CONFIG_DIR=DIR (Claude Code), CODEX_HOME=DIR (Codex CLI)",
+    );
+    Some(text)
+}
+
+/// One line per new call, for `watch`: counts only.
+pub fn call_line(e: &UsageEvent) -> String {
+    let at = jiff::Timestamp::from_millisecond(e.at_ms)
+        .map(|t| t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string())
+        .unwrap_or_default();
+    let t = &e.tokens;
+    format!(
+        "{at}  {:<12} {:<28} input {}  output {}  cache_read {}  cache_write {}  reasoning {}  [{}]",
+        e.tool.as_str(),
+        e.model.as_str(),
+        t.input,
+        t.output,
+        t.cache_read,
+        t.cache_write,
+        t.reasoning,
+        e.provenance.as_str()
+    )
+}
+
+fn group(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, ch) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(ch);
+    }
+    out
+}
+
+fn bytes(n: u64) -> String {
+    match n {
+        n if n >= 1 << 30 => format!("{:.1} GB", n as f64 / f64::from(1u32 << 30)),
+        n if n >= 1 << 20 => format!("{:.1} MB", n as f64 / f64::from(1u32 << 20)),
+        n if n >= 1 << 10 => format!("{:.1} KB", n as f64 / 1024.0),
+        n => format!("{n} B"),
+    }
+}

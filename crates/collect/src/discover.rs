@@ -1,0 +1,93 @@
+//! Finding a tool's log files under its roots.
+
+use std::{
+    fs,
+    path::{Path, PathBuf},
+};
+
+use crate::{Collector, Env};
+
+/// One root of one tool, and whether it exists here.
+#[derive(Debug, Clone)]
+pub struct Root {
+    /// The directory.
+    pub path: PathBuf,
+    /// Whether it exists and is a directory.
+    pub found: bool,
+}
+
+/// A directory or file that could not be read.
+#[derive(Debug, Clone)]
+pub struct Problem {
+    /// Where.
+    pub path: PathBuf,
+    /// What the OS said.
+    pub message: String,
+}
+
+/// The result of walking one tool's roots.
+#[derive(Debug, Default)]
+pub struct Found {
+    /// The roots looked at.
+    pub roots: Vec<Root>,
+    /// The log files, sorted.
+    pub files: Vec<PathBuf>,
+    /// What could not be read.
+    pub problems: Vec<Problem>,
+}
+
+/// Walks every root of `collector` and lists its log files.
+pub fn find(collector: &dyn Collector, env: &Env) -> Found {
+    let mut found = Found::default();
+    let mut roots = collector.roots(env);
+    roots.dedup();
+    for root in roots {
+        let is_dir = fs::metadata(&root).map(|m| m.is_dir()).unwrap_or(false);
+        if is_dir {
+            walk(collector, &root, &mut found);
+        }
+        found.roots.push(Root {
+            path: root,
+            found: is_dir,
+        });
+    }
+    found.files.sort();
+    found.files.dedup();
+    found
+}
+
+// Symlinked files are followed; symlinked directories are not, so a link
+// loop cannot make the walk endless.
+fn walk(collector: &dyn Collector, dir: &Path, found: &mut Found) {
+    let entries = match fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) => {
+            found.problems.push(Problem {
+                path: dir.to_owned(),
+                message: e.to_string(),
+            });
+            return;
+        }
+    };
+    for entry in entries {
+        let entry = match entry {
+            Ok(entry) => entry,
+            Err(e) => {
+                found.problems.push(Problem {
+                    path: dir.to_owned(),
+                    message: e.to_string(),
+                });
+                continue;
+            }
+        };
+        let path = entry.path();
+        let Ok(kind) = entry.file_type() else {
+            continue;
+        };
+        if kind.is_dir() {
+            walk(collector, &path, found);
+        } else if collector.is_log(&path) && (kind.is_file() || path.is_file()) {
+            found.files.push(path);
+        }
+    }
+}

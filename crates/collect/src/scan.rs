@@ -1,0 +1,243 @@
+//! A scan: find every log, read what is new in each, and commit the events
+//! with their checkpoints.
+//!
+//! Worker threads read and parse files (largest first); the calling thread
+//! is the only writer and commits whatever the workers have finished, each
+//! file's chunks in order. A chunk's events and the checkpoint after them
+//! are one transaction, so a scan killed at any moment resumes exactly.
+
+mod job;
+
+use std::{
+    collections::HashMap,
+    path::PathBuf,
+    sync::{
+        atomic::{AtomicBool, AtomicUsize, Ordering},
+        mpsc,
+    },
+};
+
+use tokentally_event::{Tool, UsageEvent};
+use tokentally_store::{FileProgress, Store};
+
+use crate::{
+    CollectError, Collector, Env,
+    discover::{self, Problem, Root},
+};
+use job::Job;
+
+/// How to scan.
+#[derive(Debug, Clone)]
+pub struct ScanOptions {
+    /// Worker threads (at least 1).
+    pub threads: usize,
+    /// Keep the new calls in the summary (for a live view).
+    pub keep_new_calls: bool,
+}
+
+impl Default for ScanOptions {
+    fn default() -> Self {
+        let threads = std::thread::available_parallelism().map_or(2, |n| n.get().min(4));
+        ScanOptions {
+            threads,
+            keep_new_calls: false,
+        }
+    }
+}
+
+/// Progress of a running scan, in bytes to read.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ScanProgress {
+    /// Bytes read so far.
+    pub bytes_done: u64,
+    /// Bytes the scan expects to read.
+    pub bytes_total: u64,
+}
+
+/// One tool's part of a scan.
+#[derive(Debug, Clone)]
+pub struct ToolScan {
+    /// The tool.
+    pub tool: Tool,
+    /// Where it was looked for.
+    pub roots: Vec<Root>,
+    /// Log files found.
+    pub files: usize,
+}
+
+/// What a scan did.
+#[derive(Debug, Default)]
+pub struct ScanSummary {
+    /// Per tool: roots and files.
+    pub tools: Vec<ToolScan>,
+    /// Files that had new bytes and were read.
+    pub files_read: usize,
+    /// Bytes read.
+    pub bytes_read: u64,
+    /// Calls seen for the first time.
+    pub calls_new: u64,
+    /// Known calls completed by a later record.
+    pub calls_improved: u64,
+    /// Lines skipped (malformed, oversized, incomplete).
+    pub lines_skipped: u64,
+    /// Files or directories that could not be read.
+    pub problems: Vec<Problem>,
+    /// The new calls themselves, when asked for.
+    pub new_calls: Vec<UsageEvent>,
+}
+
+impl ScanSummary {
+    /// Log files found over all tools.
+    pub fn files_found(&self) -> usize {
+        self.tools.iter().map(|t| t.files).sum()
+    }
+}
+
+/// What a worker sends the writer.
+enum Message {
+    /// A chunk of a file: events and the checkpoint after them.
+    Chunk { progress: FileProgress, bytes: u64 },
+    /// A file that could not be read.
+    Problem(Problem),
+}
+
+/// Scans every log of `collectors` and commits what is new.
+pub fn scan(
+    store: &mut Store,
+    collectors: &[Box<dyn Collector>],
+    env: &Env,
+    options: &ScanOptions,
+    on_progress: &dyn Fn(ScanProgress),
+) -> Result<ScanSummary, CollectError> {
+    let mut summary = ScanSummary::default();
+    let checkpoints: HashMap<PathBuf, _> = store
+        .checkpoints()?
+        .into_iter()
+        .map(|c| (c.path.clone(), c))
+        .collect();
+    let mut jobs = Vec::new();
+    for collector in collectors {
+        let found = discover::find(collector.as_ref(), env);
+        summary.tools.push(ToolScan {
+            tool: collector.tool(),
+            roots: found.roots,
+            files: found.files.len(),
+        });
+        summary.problems.extend(found.problems);
+        for path in found.files {
+            let checkpoint = checkpoints
+                .get(&path)
+                .filter(|c| c.tool == collector.tool());
+            match Job::plan(collector.as_ref(), path, checkpoint.cloned()) {
+                Ok(Some(job)) => jobs.push(job),
+                Ok(None) => {}
+                Err(problem) => summary.problems.push(problem),
+            }
+        }
+    }
+    // Largest first, so the last file to finish is a small one.
+    jobs.sort_by(|a, b| b.expected_bytes().cmp(&a.expected_bytes()));
+    let total = jobs.iter().map(Job::expected_bytes).sum();
+    run_jobs(store, jobs, total, options, on_progress, &mut summary)?;
+    Ok(summary)
+}
+
+fn run_jobs(
+    store: &mut Store,
+    jobs: Vec<Job<'_>>,
+    bytes_total: u64,
+    options: &ScanOptions,
+    on_progress: &dyn Fn(ScanProgress),
+    summary: &mut ScanSummary,
+) -> Result<(), CollectError> {
+    let next = AtomicUsize::new(0);
+    let stop = AtomicBool::new(false);
+    let (tx, rx) = mpsc::sync_channel::<Message>(16);
+    std::thread::scope(|scope| {
+        let mut workers = Vec::new();
+        for _ in 0..options.threads.max(1) {
+            let tx = tx.clone();
+            let (jobs, next, stop) = (&jobs, &next, &stop);
+            workers.push(scope.spawn(move || {
+                let mut buf = Vec::new();
+                while !stop.load(Ordering::Relaxed) {
+                    let Some(job) = jobs.get(next.fetch_add(1, Ordering::Relaxed)) else {
+                        break;
+                    };
+                    job.run(&mut buf, stop, &tx);
+                }
+            }));
+        }
+        drop(tx);
+        let written = write_all(store, &rx, bytes_total, options, on_progress, summary);
+        if written.is_err() {
+            stop.store(true, Ordering::Relaxed);
+            // Unblock workers waiting on a full channel.
+            while rx.recv().is_ok() {}
+        }
+        let panicked = workers.into_iter().any(|w| w.join().is_err());
+        match (written, panicked) {
+            (Err(e), _) => Err(e),
+            (Ok(()), true) => Err(CollectError::Worker),
+            (Ok(()), false) => Ok(()),
+        }
+    })
+}
+
+/// Most events committed in one transaction.
+const MAX_BATCH_EVENTS: usize = 50_000;
+
+fn write_all(
+    store: &mut Store,
+    rx: &mpsc::Receiver<Message>,
+    bytes_total: u64,
+    options: &ScanOptions,
+    on_progress: &dyn Fn(ScanProgress),
+    summary: &mut ScanSummary,
+) -> Result<(), CollectError> {
+    let mut progress = ScanProgress {
+        bytes_done: 0,
+        bytes_total,
+    };
+    let mut files = std::collections::HashSet::new();
+    while let Ok(first) = rx.recv() {
+        // Take whatever else is ready, so one transaction covers many files.
+        let mut batch = Vec::new();
+        let mut events = 0;
+        let mut message = Some(first);
+        while let Some(m) = message.take() {
+            match m {
+                Message::Chunk {
+                    progress: chunk,
+                    bytes,
+                } => {
+                    progress.bytes_done += bytes;
+                    summary.bytes_read += bytes;
+                    summary.lines_skipped += chunk.skipped_lines;
+                    files.insert(chunk.checkpoint.path.clone());
+                    events += chunk.events.len();
+                    batch.push(chunk);
+                }
+                Message::Problem(problem) => summary.problems.push(problem),
+            }
+            if events < MAX_BATCH_EVENTS {
+                message = rx.try_recv().ok();
+            }
+        }
+        if batch.is_empty() {
+            continue;
+        }
+        let committed = store.commit(batch)?;
+        summary.calls_new += committed.new_calls.len() as u64;
+        summary.calls_improved += committed.improved;
+        if options.keep_new_calls {
+            summary.new_calls.extend(committed.new_calls);
+        }
+        on_progress(progress);
+    }
+    summary.files_read = files.len();
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,106 @@
+//! Watch mode: rescan when a log changes (notify, debounced), and
+//! periodically as a safety net for missed or overflowed events.
+
+use std::{
+    collections::HashSet,
+    path::PathBuf,
+    sync::{
+        atomic::{AtomicBool, Ordering},
+        mpsc,
+    },
+    time::{Duration, Instant},
+};
+
+use notify::{RecursiveMode, Watcher};
+use tokentally_store::Store;
+
+use crate::{CollectError, Collector, Env, ScanOptions, ScanSummary, scan};
+
+/// Timing of the watcher.
+#[derive(Debug, Clone, Copy)]
+pub struct WatchTiming {
+    /// Quiet time after a change before scanning (writes come in bursts).
+    pub debounce: Duration,
+    /// Longest wait after the first change of a burst.
+    pub max_delay: Duration,
+    /// Rescan this often even without events.
+    pub rescan: Duration,
+}
+
+impl Default for WatchTiming {
+    fn default() -> Self {
+        WatchTiming {
+            debounce: Duration::from_millis(100),
+            max_delay: Duration::from_millis(500),
+            rescan: Duration::from_secs(30),
+        }
+    }
+}
+
+/// Scans, then rescans on every change until `stop` is set; `on_scan` sees
+/// each scan's summary (with its new calls).
+pub fn watch(
+    store: &mut Store,
+    collectors: &[Box<dyn Collector>],
+    env: &Env,
+    timing: WatchTiming,
+    stop: &AtomicBool,
+    on_scan: &mut dyn FnMut(&ScanSummary),
+) -> Result<(), CollectError> {
+    let options = ScanOptions {
+        keep_new_calls: true,
+        ..ScanOptions::default()
+    };
+    let (tx, rx) = mpsc::channel();
+    let mut watcher = notify::recommended_watcher(move |event| {
+        // The receiver is gone only when watching stopped.
+        let _ = tx.send(event);
+    })
+    .map_err(|source| CollectError::Watch {
+        path: PathBuf::new(),
+        source,
+    })?;
+    let mut watched = HashSet::new();
+    while !stop.load(Ordering::Relaxed) {
+        let summary = scan(store, collectors, env, &options, &|_| {})?;
+        on_scan(&summary);
+        for tool in &summary.tools {
+            for root in tool.roots.iter().filter(|r| r.found) {
+                if watched.insert(root.path.clone())
+                    && let Err(e) = watcher.watch(&root.path, RecursiveMode::Recursive)
+                {
+                    tracing::warn!(path = %root.path.display(), error = %e, "Cannot watch; relying on rescans.");
+                }
+            }
+        }
+        wait_for_change(&rx, timing, stop);
+    }
+    Ok(())
+}
+
+fn wait_for_change(
+    rx: &mpsc::Receiver<notify::Result<notify::Event>>,
+    timing: WatchTiming,
+    stop: &AtomicBool,
+) {
+    let tick = Duration::from_millis(200);
+    let until = Instant::now() + timing.rescan;
+    // Wait for the first event, checking `stop` every tick.
+    loop {
+        if stop.load(Ordering::Relaxed) || Instant::now() >= until {
+            return;
+        }
+        match rx.recv_timeout(tick) {
+            Ok(_) => break,
+            Err(mpsc::RecvTimeoutError::Timeout) => continue,
+            Err(mpsc::RecvTimeoutError::Disconnected) => return,
+        }
+    }
+    // Then until the burst is quiet, or it has lasted long enough.
+    let deadline = Instant::now() + timing.max_delay;
+    while let Some(left) = deadline.checked_duration_since(Instant::now()) {
+        if rx.recv_timeout(timing.debounce.min(left)).is_err() {
+            return;
+        }
+    }
+}
