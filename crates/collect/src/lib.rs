@@ -16,6 +16,8 @@ mod error;
 pub mod fingerprint;
 pub mod scan;
 pub mod tail;
+#[cfg(test)]
+mod testkit;
 mod timestamp;
 pub mod watch;
 
