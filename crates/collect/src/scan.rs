@@ -136,7 +136,7 @@ pub fn scan(
         }
     }
     // Largest first, so the last file to finish is a small one.
-    jobs.sort_by(|a, b| b.expected_bytes().cmp(&a.expected_bytes()));
+    jobs.sort_by_key(|job| std::cmp::Reverse(job.expected_bytes()));
     let total = jobs.iter().map(Job::expected_bytes).sum();
     run_jobs(store, jobs, total, options, on_progress, &mut summary)?;
     Ok(summary)
