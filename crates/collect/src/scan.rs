@@ -186,6 +186,8 @@ fn run_jobs(
 
 /// Most events committed in one transaction.
 const MAX_BATCH_EVENTS: usize = 50_000;
+/// Longest time read events wait for their commit.
+const MAX_BATCH_WAIT: std::time::Duration = std::time::Duration::from_millis(300);
 
 fn write_all(
     store: &mut Store,
@@ -201,9 +203,12 @@ fn write_all(
     };
     let mut files = std::collections::HashSet::new();
     while let Ok(first) = rx.recv() {
-        // Take whatever else is ready, so one transaction covers many files.
+        // Gather more for a while, so one transaction covers many files: each
+        // commit rewrites the index pages it touched, so few large commits
+        // write far less than many small ones.
         let mut batch = Vec::new();
         let mut events = 0;
+        let deadline = std::time::Instant::now() + MAX_BATCH_WAIT;
         let mut message = Some(first);
         while let Some(m) = message.take() {
             match m {
@@ -220,8 +225,9 @@ fn write_all(
                 }
                 Message::Problem(problem) => summary.problems.push(problem),
             }
-            if events < MAX_BATCH_EVENTS {
-                message = rx.try_recv().ok();
+            let wait = deadline.saturating_duration_since(std::time::Instant::now());
+            if events < MAX_BATCH_EVENTS && !wait.is_zero() {
+                message = rx.recv_timeout(wait).ok();
             }
         }
         if batch.is_empty() {

@@ -167,6 +167,42 @@ pub struct UsageEvent {
     pub lineage: Option<Lineage>,
 }
 
+impl UsageEvent {
+    /// Folds another record of the same call into this one, as the store
+    /// does: the higher rank wins whole, and a call seen as a primary
+    /// anywhere is a primary.
+    pub fn absorb(&mut self, other: UsageEvent) {
+        let side_copy = match (self.lineage, other.lineage) {
+            (Some(a), Some(b)) => Some(a.side_copy && b.side_copy),
+            _ => None,
+        };
+        if other.rank > self.rank {
+            *self = other;
+        }
+        if let (Some(lineage), Some(side_copy)) = (self.lineage.as_mut(), side_copy) {
+            lineage.side_copy = side_copy;
+        }
+    }
+}
+
+/// Merges the records of the same call within a batch, keeping the order of
+/// first appearance; the store would reach the same result, with more writes.
+pub fn merge_same_calls(events: Vec<UsageEvent>) -> Vec<UsageEvent> {
+    let mut index: std::collections::HashMap<(Tool, Key), usize> =
+        std::collections::HashMap::with_capacity(events.len());
+    let mut out: Vec<UsageEvent> = Vec::with_capacity(events.len());
+    for event in events {
+        match index.entry((event.tool, event.call)) {
+            std::collections::hash_map::Entry::Occupied(at) => out[*at.get()].absorb(event),
+            std::collections::hash_map::Entry::Vacant(slot) => {
+                slot.insert(out.len());
+                out.push(event);
+            }
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -221,6 +257,42 @@ mod tests {
             ..Tokens::default()
         };
         assert!(Rank::smallest(&small) > Rank::smallest(&big));
+    }
+
+    fn event(call: &str, output: u64, side_copy: bool) -> UsageEvent {
+        let tokens = Tokens {
+            output,
+            ..Tokens::default()
+        };
+        UsageEvent {
+            at_ms: 0,
+            tool: Tool::ClaudeCode,
+            session: Key::of(&[b"s"]),
+            call: Key::of(&[call.as_bytes()]),
+            model: Model::new("m"),
+            tokens,
+            provenance: Provenance::Log,
+            source: SourceRef::default(),
+            rank: Rank::most_complete(&tokens, 0),
+            lineage: Some(Lineage {
+                group: Key::of(&[b"g"]),
+                side_copy,
+            }),
+        }
+    }
+
+    #[test]
+    fn merging_keeps_the_best_record_of_each_call_in_first_seen_order() {
+        let merged = merge_same_calls(vec![
+            event("a", 2, true),
+            event("b", 7, false),
+            event("a", 517, true),
+            event("a", 3, false),
+        ]);
+        assert_eq!(merged.len(), 2);
+        assert_eq!(merged[0].tokens.output, 517);
+        assert_eq!(merged[0].lineage.map(|l| l.side_copy), Some(false));
+        assert_eq!(merged[1].tokens.output, 7);
     }
 
     #[test]

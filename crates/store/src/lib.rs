@@ -20,7 +20,9 @@ pub use table::events::{Outcome, SLOT_MS, SlotQuery, SlotRow};
 use std::path::{Path, PathBuf};
 
 use rusqlite::{Connection, OpenFlags, TransactionBehavior};
-use tokentally_event::UsageEvent;
+use std::collections::HashSet;
+
+use tokentally_event::{Key, Tool, UsageEvent};
 
 /// What one file contributed since its last checkpoint.
 #[derive(Debug, Clone)]
@@ -48,6 +50,9 @@ pub struct CommitSummary {
 pub struct Store {
     conn: Connection,
     path: PathBuf,
+    /// Groups that hold a side copy: only their records need their replay
+    /// status recomputed after a write (loaded on first commit).
+    side_groups: Option<HashSet<(Tool, Key)>>,
 }
 
 impl Store {
@@ -70,6 +75,7 @@ impl Store {
         let mut store = Store {
             conn,
             path: path.to_owned(),
+            side_groups: None,
         };
         store
             .configure()
@@ -89,6 +95,9 @@ impl Store {
         // crash; a power cut may lose the last ones, never corrupt the file.
         self.conn.pragma_update(None, "synchronous", "normal")?;
         self.conn.pragma_update(None, "foreign_keys", "on")?;
+        // 16 MiB of page cache: a first scan inserts into random places of
+        // the key index.
+        self.conn.pragma_update(None, "cache_size", -16_384)?;
         Ok(())
     }
 
@@ -107,18 +116,25 @@ impl Store {
     pub fn commit(&mut self, batch: Vec<FileProgress>) -> Result<CommitSummary, StoreError> {
         let path = self.path.clone();
         let err = |e| StoreError::classify(&path, e);
+        let mut side_groups = match self.side_groups.take() {
+            Some(groups) => groups,
+            None => self.load_side_groups()?,
+        };
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(err)?;
         let mut summary = CommitSummary::default();
-        let mut groups = Vec::new();
+        let mut touched = Vec::new();
         for progress in batch {
             let file_id = table::checkpoints::save(&tx, &progress.checkpoint).map_err(err)?;
             for mut event in progress.events {
                 event.source.file_id = file_id;
                 if let Some(lineage) = event.lineage {
-                    groups.push((event.tool, lineage.group));
+                    if lineage.side_copy {
+                        side_groups.insert((event.tool, lineage.group));
+                    }
+                    touched.push((event.tool, lineage.group));
                 }
                 match table::events::upsert(&tx, &event).map_err(err)? {
                     Outcome::Inserted => summary.new_calls.push(event),
@@ -127,13 +143,24 @@ impl Store {
                 }
             }
         }
-        groups.sort_unstable();
-        groups.dedup();
-        for (tool, group) in groups {
+        touched.retain(|group| side_groups.contains(group));
+        touched.sort_unstable();
+        touched.dedup();
+        for (tool, group) in touched {
             table::events::resolve_replays(&tx, tool, &group).map_err(err)?;
         }
         tx.commit().map_err(err)?;
+        // Kept only after the commit: a failed transaction reloads it.
+        self.side_groups = Some(side_groups);
         Ok(summary)
+    }
+
+    fn load_side_groups(&self) -> Result<HashSet<(Tool, Key)>, StoreError> {
+        let rows = table::events::side_copy_groups(&self.conn).map_err(|e| self.err(e))?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|(tool, group)| Some((tool.parse().ok()?, Key::from_slice(&group)?)))
+            .collect())
     }
 
     /// Sums of counted events per tool, model and 15-minute slot.

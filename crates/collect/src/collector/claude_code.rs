@@ -11,8 +11,10 @@
 use std::{
     borrow::Cow,
     path::{Path, PathBuf},
+    sync::LazyLock,
 };
 
+use memchr::memmem::Finder;
 use serde::Deserialize;
 use tokentally_event::{
     Key, Lineage, Model, Provenance, Rank, SourceRef, Tokens, Tool, UsageEvent,
@@ -129,7 +131,8 @@ impl LineParser for Parser {
     ) -> Result<(), Skip> {
         // Only assistant lines with a usage object are calls. The key can
         // only appear unescaped as a JSON key, never inside a string.
-        if memchr::memmem::find(line, b"\"usage\"").is_none() {
+        static USAGE: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"\"usage\""));
+        if USAGE.find(line).is_none() {
             return if super::looks_like_json_object(line) {
                 Ok(())
             } else {

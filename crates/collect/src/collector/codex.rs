@@ -9,7 +9,12 @@
 //! forks) are one call; where a copy lacks the history before it, its first
 //! step looks larger, and the smaller record wins ([`Rank::smallest`]).
 
-use std::path::{Path, PathBuf};
+use std::{
+    path::{Path, PathBuf},
+    sync::LazyLock,
+};
+
+use memchr::memmem::Finder;
 
 use serde::{Deserialize, Serialize};
 use tokentally_event::{Key, Model, Provenance, Rank, SourceRef, Tokens, Tool, UsageEvent};
@@ -188,7 +193,7 @@ impl LineParser for Parser {
                 }
                 // A spawned sub-agent opens with a replay of its parent's
                 // counters, all within one second.
-                if finder(b"thread_spawn") {
+                if memchr::memmem::find(line, b"thread_spawn").is_some() {
                     self.state.replay_second = Some(0);
                 }
                 Ok(())

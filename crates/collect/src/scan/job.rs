@@ -195,13 +195,9 @@ impl tail::LineSink for Reader<'_> {
         c.state = self.parser.state();
         let bytes = end - self.last_offset;
         self.last_offset = end;
-        let sent = send(
-            self.tx,
-            c,
-            std::mem::take(&mut self.events),
-            self.skipped,
-            bytes,
-        );
+        // Lines of one call often share a chunk: fold them before the store.
+        let events = tokentally_event::merge_same_calls(std::mem::take(&mut self.events));
+        let sent = send(self.tx, c, events, self.skipped, bytes);
         self.skipped = 0;
         sent && !self.stop.load(Ordering::Relaxed)
     }

@@ -5,7 +5,6 @@ use tokentally_event::{Key, Tokens, Tool, UsageEvent};
 
 pub(crate) const V1: &str = "
 CREATE TABLE events (
-    id          INTEGER PRIMARY KEY,
     tool        TEXT    NOT NULL,
     call_key    BLOB    NOT NULL CHECK (length(call_key) = 16),
     session_key BLOB    NOT NULL CHECK (length(session_key) = 16),
@@ -23,8 +22,8 @@ CREATE TABLE events (
     grp         BLOB,
     side_copy   INTEGER NOT NULL,
     counted     INTEGER NOT NULL,
-    UNIQUE (tool, call_key)
-) STRICT;
+    PRIMARY KEY (tool, call_key)
+) STRICT, WITHOUT ROWID;
 CREATE INDEX events_group ON events (tool, grp) WHERE grp IS NOT NULL;
 CREATE INDEX events_side_copies ON events (tool, grp) WHERE side_copy = 1;
 ";
@@ -122,6 +121,13 @@ fn insert(conn: &Connection, e: &UsageEvent, side_copy: bool) -> rusqlite::Resul
 /// a primary record of the same group exists under another call key. Run
 /// after every write to the group, so the answer does not depend on which
 /// was read first.
+pub(crate) fn side_copy_groups(conn: &Connection) -> rusqlite::Result<Vec<(String, Vec<u8>)>> {
+    let mut stmt =
+        conn.prepare_cached("SELECT DISTINCT tool, grp FROM events WHERE side_copy = 1")?;
+    let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    rows.collect()
+}
+
 pub(crate) fn resolve_replays(conn: &Connection, tool: Tool, group: &Key) -> rusqlite::Result<()> {
     conn.prepare_cached(
         "UPDATE events SET counted = NOT (side_copy = 1 AND EXISTS (
