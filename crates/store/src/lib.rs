@@ -15,7 +15,8 @@ mod table;
 
 pub use error::StoreError;
 pub use table::checkpoints::Checkpoint;
-pub use table::events::{Outcome, SLOT_MS, SlotQuery, SlotRow};
+pub use table::events::Outcome;
+pub use table::slots::{SLOT_MS, SlotQuery, SlotRow};
 
 use std::path::{Path, PathBuf};
 
@@ -165,7 +166,7 @@ impl Store {
 
     /// Sums of counted events per tool, model and 15-minute slot.
     pub fn slots(&self, query: &SlotQuery) -> Result<Vec<SlotRow>, StoreError> {
-        table::events::slots(&self.conn, query).map_err(|e| self.err(e))
+        table::slots::query(&self.conn, query).map_err(|e| self.err(e))
     }
 
     /// Number of counted calls in the ledger.

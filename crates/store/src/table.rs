@@ -2,3 +2,4 @@
 
 pub mod checkpoints;
 pub mod events;
+pub mod slots;

@@ -240,3 +240,41 @@ fn model_names_longer_than_the_limit_cannot_be_stored() {
     );
     assert!(result.is_err());
 }
+
+#[test]
+fn slot_sums_always_equal_the_sums_of_the_counted_events() {
+    let (_dir, mut store) = temp_store();
+    // A fixed pseudo-random mix of new calls, better and worse copies, side
+    // copies and their primaries, across slots and models.
+    let mut seed = 0x9E37_79B9_7F4A_7C15u64;
+    let mut next = move |n: u64| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed % n
+    };
+    for round in 0..40 {
+        let mut events = Vec::new();
+        for _ in 0..50 {
+            let id = next(60);
+            let mut e = call(
+                &format!("c{id}"),
+                next(1000),
+                (next(8) as i64) * SLOT_MS / 3,
+            );
+            e.model = Model::new(["a", "b"][next(2) as usize]);
+            e.provenance = [Provenance::Log, Provenance::Estimated][next(2) as usize];
+            if next(3) == 0 {
+                e = with_lineage(e, &format!("g{}", id % 7), next(2) == 0);
+            }
+            events.push(e);
+        }
+        commit(&mut store, &format!("/f{round}"), 1, events);
+        assert_eq!(
+            table::slots::stored(&store.conn).unwrap(),
+            table::slots::recomputed(&store.conn).unwrap(),
+            "round {round}"
+        );
+    }
+    assert!(store.counted_calls().unwrap() > 20);
+}

@@ -52,11 +52,6 @@ macro_rules! row_params {
     };
 }
 
-/// Length of the time slots the store sums over: 15 minutes, the finest step
-/// of any time zone's UTC offset, so every local day, week or month is a
-/// whole number of slots.
-pub const SLOT_MS: i64 = 15 * 60 * 1000;
-
 /// What an upsert did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
@@ -130,91 +125,15 @@ pub(crate) fn side_copy_groups(conn: &Connection) -> rusqlite::Result<Vec<(Strin
 
 pub(crate) fn resolve_replays(conn: &Connection, tool: Tool, group: &Key) -> rusqlite::Result<()> {
     conn.prepare_cached(
-        "UPDATE events SET counted = NOT (side_copy = 1 AND EXISTS (
+        "UPDATE events SET counted = 1 - counted
+         WHERE tool = ?1 AND grp = ?2 AND side_copy = 1
+           AND counted = EXISTS (
              SELECT 1 FROM events p
              WHERE p.tool = events.tool AND p.grp = events.grp
-               AND p.side_copy = 0 AND p.call_key <> events.call_key))
-         WHERE tool = ?1 AND grp = ?2 AND side_copy = 1",
+               AND p.side_copy = 0 AND p.call_key <> events.call_key)",
     )?
     .execute(params![tool.as_str(), group.as_bytes()])?;
     Ok(())
-}
-
-/// Which counted events to sum.
-#[derive(Debug, Clone, Default)]
-pub struct SlotQuery {
-    /// Inclusive lower bound, ms since the epoch.
-    pub from_ms: Option<i64>,
-    /// Exclusive upper bound, ms since the epoch.
-    pub to_ms: Option<i64>,
-    /// Only this tool.
-    pub tool: Option<Tool>,
-}
-
-/// Sums of the counted events of one tool and model in one 15-minute slot.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SlotRow {
-    /// The tool.
-    pub tool: Tool,
-    /// The model as the tool wrote it.
-    pub model: String,
-    /// Start of the slot, ms since the epoch (a multiple of [`SLOT_MS`]).
-    pub slot_start_ms: i64,
-    /// Summed tokens.
-    pub tokens: Tokens,
-    /// Number of calls.
-    pub calls: u64,
-    /// Calls whose counts are estimates.
-    pub estimated_calls: u64,
-}
-
-pub(crate) fn slots(conn: &Connection, q: &SlotQuery) -> rusqlite::Result<Vec<SlotRow>> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT tool, model, (at_ms - (at_ms % ?4 + ?4) % ?4) AS slot,
-                sum(input), sum(cache_read), sum(cache_write), sum(output), sum(reasoning),
-                count(*), sum(provenance = 2)
-         FROM events
-         WHERE counted = 1 AND at_ms >= ?1 AND at_ms < ?2 AND (?3 IS NULL OR tool = ?3)
-         GROUP BY tool, model, slot",
-    )?;
-    let rows = stmt.query_map(
-        params![
-            q.from_ms.unwrap_or(i64::MIN),
-            q.to_ms.unwrap_or(i64::MAX),
-            q.tool.map(Tool::as_str),
-            SLOT_MS
-        ],
-        |r| {
-            let tool: String = r.get(0)?;
-            Ok((
-                tool,
-                SlotRow {
-                    tool: Tool::ClaudeCode,
-                    model: r.get(1)?,
-                    slot_start_ms: r.get(2)?,
-                    tokens: Tokens {
-                        input: r.get::<_, i64>(3)? as u64,
-                        cache_read: r.get::<_, i64>(4)? as u64,
-                        cache_write: r.get::<_, i64>(5)? as u64,
-                        output: r.get::<_, i64>(6)? as u64,
-                        reasoning: r.get::<_, i64>(7)? as u64,
-                    },
-                    calls: r.get::<_, i64>(8)? as u64,
-                    estimated_calls: r.get::<_, i64>(9)? as u64,
-                },
-            ))
-        },
-    )?;
-    let mut out = Vec::new();
-    for row in rows {
-        let (tool, mut slot) = row?;
-        // Rows of a tool this build does not know are not reported.
-        if let Ok(tool) = tool.parse() {
-            slot.tool = tool;
-            out.push(slot);
-        }
-    }
-    Ok(out)
 }
 
 pub(crate) fn counted_calls(conn: &Connection) -> rusqlite::Result<u64> {

@@ -1,0 +1,207 @@
+//! `slots`: the counted events summed per tool, model and 15-minute slot,
+//! kept exact by triggers on `events`, so a report reads a few thousand
+//! sums instead of every call.
+
+use rusqlite::{Connection, params};
+use tokentally_event::{Tokens, Tool};
+
+/// Length of a slot: 15 minutes, the finest step of any time zone's UTC
+/// offset, so every local day, week or month is a whole number of slots.
+pub const SLOT_MS: i64 = 15 * 60 * 1000;
+
+// The triggers add a counted event's numbers to its slot and take them out
+// again when the event is replaced, stops counting, or is deleted. They run
+// inside the writing transaction, so the sums can never disagree with the
+// events they sum.
+pub(crate) const V1: &str = "
+CREATE TABLE slots (
+    tool            TEXT    NOT NULL,
+    model           TEXT    NOT NULL,
+    slot            INTEGER NOT NULL,
+    input           INTEGER NOT NULL,
+    cache_read      INTEGER NOT NULL,
+    cache_write     INTEGER NOT NULL,
+    output          INTEGER NOT NULL,
+    reasoning       INTEGER NOT NULL,
+    calls           INTEGER NOT NULL,
+    estimated_calls INTEGER NOT NULL,
+    PRIMARY KEY (tool, model, slot)
+) STRICT, WITHOUT ROWID;
+
+CREATE TRIGGER slots_add_inserted AFTER INSERT ON events WHEN new.counted = 1 BEGIN
+    INSERT INTO slots VALUES (
+        new.tool, new.model, new.at_ms - ((new.at_ms % 900000) + 900000) % 900000,
+        new.input, new.cache_read, new.cache_write, new.output, new.reasoning, 1,
+        new.provenance = 2)
+    ON CONFLICT (tool, model, slot) DO UPDATE SET
+        input = input + excluded.input, cache_read = cache_read + excluded.cache_read,
+        cache_write = cache_write + excluded.cache_write, output = output + excluded.output,
+        reasoning = reasoning + excluded.reasoning, calls = calls + 1,
+        estimated_calls = estimated_calls + excluded.estimated_calls;
+END;
+
+CREATE TRIGGER slots_remove_old AFTER UPDATE OF at_ms, model, input, cache_read, cache_write,
+    output, reasoning, provenance, counted ON events WHEN old.counted = 1 BEGIN
+    UPDATE slots SET
+        input = input - old.input, cache_read = cache_read - old.cache_read,
+        cache_write = cache_write - old.cache_write, output = output - old.output,
+        reasoning = reasoning - old.reasoning, calls = calls - 1,
+        estimated_calls = estimated_calls - (old.provenance = 2)
+    WHERE tool = old.tool AND model = old.model
+      AND slot = old.at_ms - ((old.at_ms % 900000) + 900000) % 900000;
+END;
+
+CREATE TRIGGER slots_add_new AFTER UPDATE OF at_ms, model, input, cache_read, cache_write,
+    output, reasoning, provenance, counted ON events WHEN new.counted = 1 BEGIN
+    INSERT INTO slots VALUES (
+        new.tool, new.model, new.at_ms - ((new.at_ms % 900000) + 900000) % 900000,
+        new.input, new.cache_read, new.cache_write, new.output, new.reasoning, 1,
+        new.provenance = 2)
+    ON CONFLICT (tool, model, slot) DO UPDATE SET
+        input = input + excluded.input, cache_read = cache_read + excluded.cache_read,
+        cache_write = cache_write + excluded.cache_write, output = output + excluded.output,
+        reasoning = reasoning + excluded.reasoning, calls = calls + 1,
+        estimated_calls = estimated_calls + excluded.estimated_calls;
+END;
+
+CREATE TRIGGER slots_remove_deleted AFTER DELETE ON events WHEN old.counted = 1 BEGIN
+    UPDATE slots SET
+        input = input - old.input, cache_read = cache_read - old.cache_read,
+        cache_write = cache_write - old.cache_write, output = output - old.output,
+        reasoning = reasoning - old.reasoning, calls = calls - 1,
+        estimated_calls = estimated_calls - (old.provenance = 2)
+    WHERE tool = old.tool AND model = old.model
+      AND slot = old.at_ms - ((old.at_ms % 900000) + 900000) % 900000;
+END;
+";
+
+/// Which counted events to sum.
+#[derive(Debug, Clone, Default)]
+pub struct SlotQuery {
+    /// Inclusive lower bound, ms since the epoch (slot-aligned for exact results).
+    pub from_ms: Option<i64>,
+    /// Exclusive upper bound, ms since the epoch (slot-aligned for exact results).
+    pub to_ms: Option<i64>,
+    /// Only this tool.
+    pub tool: Option<Tool>,
+}
+
+/// Sums of the counted events of one tool and model in one 15-minute slot.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SlotRow {
+    /// The tool.
+    pub tool: Tool,
+    /// The model as the tool wrote it.
+    pub model: String,
+    /// Start of the slot, ms since the epoch (a multiple of [`SLOT_MS`]).
+    pub slot_start_ms: i64,
+    /// Summed tokens.
+    pub tokens: Tokens,
+    /// Number of calls.
+    pub calls: u64,
+    /// Calls whose counts are estimates.
+    pub estimated_calls: u64,
+}
+
+pub(crate) fn query(conn: &Connection, q: &SlotQuery) -> rusqlite::Result<Vec<SlotRow>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT tool, model, slot, input, cache_read, cache_write, output, reasoning, calls,
+                estimated_calls
+         FROM slots
+         WHERE calls > 0 AND slot >= ?1 AND slot < ?2 AND (?3 IS NULL OR tool = ?3)",
+    )?;
+    let rows = stmt.query_map(
+        params![
+            q.from_ms.unwrap_or(i64::MIN),
+            q.to_ms.unwrap_or(i64::MAX),
+            q.tool.map(Tool::as_str)
+        ],
+        |r| {
+            let tool: String = r.get(0)?;
+            let number = |i: usize| r.get::<_, i64>(i).map(|n| n as u64);
+            let row = SlotRow {
+                tool: Tool::ClaudeCode,
+                model: r.get(1)?,
+                slot_start_ms: r.get(2)?,
+                tokens: Tokens {
+                    input: number(3)?,
+                    cache_read: number(4)?,
+                    cache_write: number(5)?,
+                    output: number(6)?,
+                    reasoning: number(7)?,
+                },
+                calls: number(8)?,
+                estimated_calls: number(9)?,
+            };
+            Ok((tool, row))
+        },
+    )?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (tool, mut slot) = row?;
+        // Rows of a tool this build does not know are not reported.
+        if let Ok(tool) = tool.parse() {
+            slot.tool = tool;
+            out.push(slot);
+        }
+    }
+    Ok(out)
+}
+
+/// The same sums computed from the events themselves: what the triggers
+/// must always agree with.
+#[cfg(test)]
+pub(crate) fn recomputed(
+    conn: &Connection,
+) -> rusqlite::Result<Vec<(String, String, i64, [i64; 7])>> {
+    let mut stmt = conn.prepare(
+        "SELECT tool, model, at_ms - ((at_ms % 900000) + 900000) % 900000 AS slot,
+                sum(input), sum(cache_read), sum(cache_write), sum(output), sum(reasoning),
+                count(*), sum(provenance = 2)
+         FROM events WHERE counted = 1 GROUP BY tool, model, slot ORDER BY tool, model, slot",
+    )?;
+    let rows = stmt.query_map([], |r| {
+        Ok((
+            r.get(0)?,
+            r.get(1)?,
+            r.get(2)?,
+            [
+                r.get(3)?,
+                r.get(4)?,
+                r.get(5)?,
+                r.get(6)?,
+                r.get(7)?,
+                r.get(8)?,
+                r.get(9)?,
+            ],
+        ))
+    })?;
+    rows.collect()
+}
+
+/// The stored sums, in the order of [`recomputed`].
+#[cfg(test)]
+pub(crate) fn stored(conn: &Connection) -> rusqlite::Result<Vec<(String, String, i64, [i64; 7])>> {
+    let mut stmt = conn.prepare(
+        "SELECT tool, model, slot, input, cache_read, cache_write, output, reasoning, calls,
+                estimated_calls
+         FROM slots WHERE calls > 0 ORDER BY tool, model, slot",
+    )?;
+    let rows = stmt.query_map([], |r| {
+        Ok((
+            r.get(0)?,
+            r.get(1)?,
+            r.get(2)?,
+            [
+                r.get(3)?,
+                r.get(4)?,
+                r.get(5)?,
+                r.get(6)?,
+                r.get(7)?,
+                r.get(8)?,
+                r.get(9)?,
+            ],
+        ))
+    })?;
+    rows.collect()
+}
