@@ -171,11 +171,15 @@ impl LineParser for Parser {
         offset: u64,
         out: &mut Vec<UsageEvent>,
     ) -> Result<(), Skip> {
-        let finder = |needle: &[u8]| memchr::memmem::find(line, needle).is_some();
-        let wanted = finder(b"\"token_count\"")
-            || finder(b"\"turn_context\"")
-            || finder(b"\"session_meta\"");
-        if !wanted {
+        static WANTED: LazyLock<[Finder<'static>; 3]> = LazyLock::new(|| {
+            [
+                &b"\"token_count\""[..],
+                b"\"turn_context\"",
+                b"\"session_meta\"",
+            ]
+            .map(Finder::new)
+        });
+        if !WANTED.iter().any(|f| f.find(line).is_some()) {
             return if super::looks_like_json_object(line) {
                 Ok(())
             } else {

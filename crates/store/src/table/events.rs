@@ -1,7 +1,7 @@
 //! `events`: one row per billed call, keyed by (tool, call key), kept forever.
 
 use rusqlite::{Connection, params};
-use tokentally_event::{Key, Tokens, Tool, UsageEvent};
+use tokentally_event::{Key, Tool, UsageEvent};
 
 pub(crate) const V1: &str = "
 CREATE TABLE events (

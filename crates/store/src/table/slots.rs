@@ -148,12 +148,15 @@ pub(crate) fn query(conn: &Connection, q: &SlotQuery) -> rusqlite::Result<Vec<Sl
     Ok(out)
 }
 
+/// (tool, model, slot, [input, cache read, cache write, output, reasoning,
+/// calls, estimated calls]), for comparing the two ways of summing.
+#[cfg(test)]
+pub(crate) type SumRow = (String, String, i64, [i64; 7]);
+
 /// The same sums computed from the events themselves: what the triggers
 /// must always agree with.
 #[cfg(test)]
-pub(crate) fn recomputed(
-    conn: &Connection,
-) -> rusqlite::Result<Vec<(String, String, i64, [i64; 7])>> {
+pub(crate) fn recomputed(conn: &Connection) -> rusqlite::Result<Vec<SumRow>> {
     let mut stmt = conn.prepare(
         "SELECT tool, model, at_ms - ((at_ms % 900000) + 900000) % 900000 AS slot,
                 sum(input), sum(cache_read), sum(cache_write), sum(output), sum(reasoning),
@@ -181,7 +184,7 @@ pub(crate) fn recomputed(
 
 /// The stored sums, in the order of [`recomputed`].
 #[cfg(test)]
-pub(crate) fn stored(conn: &Connection) -> rusqlite::Result<Vec<(String, String, i64, [i64; 7])>> {
+pub(crate) fn stored(conn: &Connection) -> rusqlite::Result<Vec<SumRow>> {
     let mut stmt = conn.prepare(
         "SELECT tool, model, slot, input, cache_read, cache_write, output, reasoning, calls,
                 estimated_calls
