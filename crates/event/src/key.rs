@@ -21,6 +21,28 @@ impl Key {
         Key(hasher.digest128().to_be_bytes())
     }
 
+    /// A key within this group: its first half is the group's, so the
+    /// records of one group are neighbours in the store and can be found by
+    /// a range, without an index of their own.
+    pub fn member(&self, parts: &[&[u8]]) -> Key {
+        let mut all: Vec<&[u8]> = vec![&self.0];
+        all.extend_from_slice(parts);
+        let own = Key::of(&all);
+        let mut bytes = [0u8; 16];
+        bytes[..8].copy_from_slice(&self.0[..8]);
+        bytes[8..].copy_from_slice(&own.0[8..]);
+        Key(bytes)
+    }
+
+    /// The first and last keys a [`Key::member`] of this group can have.
+    pub fn member_range(&self) -> (Key, Key) {
+        let mut low = [0u8; 16];
+        low[..8].copy_from_slice(&self.0[..8]);
+        let mut high = [0xFFu8; 16];
+        high[..8].copy_from_slice(&self.0[..8]);
+        (Key(low), Key(high))
+    }
+
     /// The raw bytes, as stored.
     pub fn as_bytes(&self) -> &[u8; 16] {
         &self.0
@@ -49,6 +71,20 @@ mod tests {
     fn parts_are_delimited() {
         assert_ne!(Key::of(&[b"ab", b"c"]), Key::of(&[b"a", b"bc"]));
         assert_eq!(Key::of(&[b"x"]), Key::of(&[b"x"]));
+    }
+
+    #[test]
+    fn members_of_a_group_fall_in_its_range_and_differ() {
+        let group = Key::of(&[b"msg_1"]);
+        let (low, high) = group.member_range();
+        let a = group.member(&[b"req_1"]);
+        let b = group.member(&[b"req_2"]);
+        assert_ne!(a, b);
+        for k in [a, b, group.member(&[])] {
+            assert!(low <= k && k <= high);
+        }
+        let other = Key::of(&[b"msg_2"]).member(&[b"req_1"]);
+        assert!(!(low <= other && other <= high));
     }
 
     #[test]

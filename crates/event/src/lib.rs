@@ -124,7 +124,8 @@ impl Rank {
 ///
 /// Claude Code's side questions replay the parent's message under a new
 /// request id. Such a record is counted only while no primary record of the
-/// same group (message id) exists under another call key.
+/// same group (message id) exists under another call key. An event with a
+/// lineage must have a call key made by [`Key::member`] of its group.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Lineage {
     /// Records of one group describe the same model response.

@@ -105,10 +105,9 @@ fn checkpoint_and_file_id_are_saved_with_the_events() {
 }
 
 fn with_lineage(mut e: UsageEvent, group: &str, side_copy: bool) -> UsageEvent {
-    e.lineage = Some(Lineage {
-        group: Key::of(&[group.as_bytes()]),
-        side_copy,
-    });
+    let group = Key::of(&[group.as_bytes()]);
+    e.call = group.member(&[e.call.as_bytes()]);
+    e.lineage = Some(Lineage { group, side_copy });
     e
 }
 

@@ -162,9 +162,10 @@ impl LineParser for Parser {
             .and_then(timestamp::parse_ms)
             .ok_or(Skip::Incomplete)?;
         let tokens = usage.tokens();
+        let group = Key::of(&[message_id.as_bytes()]);
         let call = match parsed.request_id.as_deref().filter(|r| !r.is_empty()) {
-            Some(request_id) => Key::of(&[message_id.as_bytes(), request_id.as_bytes()]),
-            None => Key::of(&[message_id.as_bytes()]),
+            Some(request_id) => group.member(&[request_id.as_bytes()]),
+            None => group.member(&[]),
         };
         let session = parsed
             .session_id
@@ -181,7 +182,7 @@ impl LineParser for Parser {
             source: SourceRef { file_id: 0, offset },
             rank: Rank::most_complete(&tokens, at_ms),
             lineage: Some(Lineage {
-                group: Key::of(&[message_id.as_bytes()]),
+                group,
                 side_copy: parsed.is_sidechain.unwrap_or(false),
             }),
         });

@@ -24,7 +24,6 @@ CREATE TABLE events (
     counted     INTEGER NOT NULL,
     PRIMARY KEY (tool, call_key)
 ) STRICT, WITHOUT ROWID;
-CREATE INDEX events_group ON events (tool, grp) WHERE grp IS NOT NULL;
 CREATE INDEX events_side_copies ON events (tool, grp) WHERE side_copy = 1;
 ";
 
@@ -124,15 +123,22 @@ pub(crate) fn side_copy_groups(conn: &Connection) -> rusqlite::Result<Vec<(Strin
 }
 
 pub(crate) fn resolve_replays(conn: &Connection, tool: Tool, group: &Key) -> rusqlite::Result<()> {
+    // The primaries of a group are found by the range of its members' keys.
+    let (low, high) = group.member_range();
     conn.prepare_cached(
         "UPDATE events SET counted = 1 - counted
          WHERE tool = ?1 AND grp = ?2 AND side_copy = 1
            AND counted = EXISTS (
              SELECT 1 FROM events p
-             WHERE p.tool = events.tool AND p.grp = events.grp
+             WHERE p.tool = ?1 AND p.call_key BETWEEN ?3 AND ?4 AND p.grp = ?2
                AND p.side_copy = 0 AND p.call_key <> events.call_key)",
     )?
-    .execute(params![tool.as_str(), group.as_bytes()])?;
+    .execute(params![
+        tool.as_str(),
+        group.as_bytes(),
+        low.as_bytes(),
+        high.as_bytes()
+    ])?;
     Ok(())
 }
 
