@@ -127,21 +127,29 @@ impl Store {
             .map_err(err)?;
         let mut summary = CommitSummary::default();
         let mut touched = Vec::new();
+        let mut events = Vec::new();
         for progress in batch {
             let file_id = table::checkpoints::save(&tx, &progress.checkpoint).map_err(err)?;
-            for mut event in progress.events {
+            events.extend(progress.events.into_iter().map(|mut event| {
                 event.source.file_id = file_id;
-                if let Some(lineage) = event.lineage {
-                    if lineage.side_copy {
-                        side_groups.insert((event.tool, lineage.group));
-                    }
-                    touched.push((event.tool, lineage.group));
+                event
+            }));
+        }
+        // In key order, inserts walk the key index from one end to the
+        // other instead of jumping around it; the result does not depend on
+        // the order (ranks decide).
+        events.sort_unstable_by_key(|e| (e.tool, e.call));
+        for event in events {
+            if let Some(lineage) = event.lineage {
+                if lineage.side_copy {
+                    side_groups.insert((event.tool, lineage.group));
                 }
-                match table::events::upsert(&tx, &event).map_err(err)? {
-                    Outcome::Inserted => summary.new_calls.push(event),
-                    Outcome::Improved => summary.improved += 1,
-                    Outcome::Unchanged => summary.unchanged += 1,
-                }
+                touched.push((event.tool, lineage.group));
+            }
+            match table::events::upsert(&tx, &event).map_err(err)? {
+                Outcome::Inserted => summary.new_calls.push(event),
+                Outcome::Improved => summary.improved += 1,
+                Outcome::Unchanged => summary.unchanged += 1,
             }
         }
         touched.retain(|group| side_groups.contains(group));
