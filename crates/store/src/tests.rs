@@ -277,3 +277,34 @@ fn slot_sums_always_equal_the_sums_of_the_counted_events() {
     }
     assert!(store.counted_calls().unwrap() > 20);
 }
+
+#[test]
+fn replay_resolution_searches_the_side_copy_index_not_the_whole_tool() {
+    // Regression: without the index hint the planner scanned every event of
+    // the tool once per group, making a first scan quadratic.
+    let (_dir, store) = temp_store();
+    let plan: Vec<String> = store
+        .conn
+        .prepare(&format!(
+            "EXPLAIN QUERY PLAN {}",
+            table::events::RESOLVE_REPLAYS
+        ))
+        .unwrap()
+        .query_map(
+            rusqlite::params!["claude-code", [0u8; 16], [0u8; 16], [255u8; 16]],
+            |r| r.get::<_, String>(3),
+        )
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert!(
+        plan.iter()
+            .any(|p| p.contains("USING INDEX events_side_copies")),
+        "{plan:?}"
+    );
+    assert!(
+        plan.iter()
+            .any(|p| p.contains("USING PRIMARY KEY (tool=? AND call_key>? AND call_key<?)")),
+        "{plan:?}"
+    );
+}

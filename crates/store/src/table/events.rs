@@ -122,18 +122,22 @@ pub(crate) fn side_copy_groups(conn: &Connection) -> rusqlite::Result<Vec<(Strin
     rows.collect()
 }
 
+/// Flips `counted` for the side copies of group ?2 whose status is wrong: a
+/// side copy counts only while no primary of its group exists under another
+/// call key. The index hint matters: left to itself the planner scans every
+/// event of the tool for each group.
+pub(crate) const RESOLVE_REPLAYS: &str =
+    "UPDATE events INDEXED BY events_side_copies SET counted = 1 - counted
+     WHERE tool = ?1 AND grp = ?2 AND side_copy = 1
+       AND counted = EXISTS (
+         SELECT 1 FROM events p
+         WHERE p.tool = ?1 AND p.call_key BETWEEN ?3 AND ?4 AND p.grp = ?2
+           AND p.side_copy = 0 AND p.call_key <> events.call_key)";
+
 pub(crate) fn resolve_replays(conn: &Connection, tool: Tool, group: &Key) -> rusqlite::Result<()> {
     // The primaries of a group are found by the range of its members' keys.
     let (low, high) = group.member_range();
-    conn.prepare_cached(
-        "UPDATE events SET counted = 1 - counted
-         WHERE tool = ?1 AND grp = ?2 AND side_copy = 1
-           AND counted = EXISTS (
-             SELECT 1 FROM events p
-             WHERE p.tool = ?1 AND p.call_key BETWEEN ?3 AND ?4 AND p.grp = ?2
-               AND p.side_copy = 0 AND p.call_key <> events.call_key)",
-    )?
-    .execute(params![
+    conn.prepare_cached(RESOLVE_REPLAYS)?.execute(params![
         tool.as_str(),
         group.as_bytes(),
         low.as_bytes(),

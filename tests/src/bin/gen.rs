@@ -1,0 +1,34 @@
+//! `tokentally-gen --seed N --target-mb M --out DIR`: writes a generated
+//! home directory of Claude Code and Codex logs to DIR, and its ground truth
+//! (rows in the shape of `report --json --by day --tz UTC`) to DIR/truth.json.
+
+use anyhow::{Context, bail};
+use tokentally_tests::corpus::{CorpusSpec, DirSink, generate};
+
+fn main() -> anyhow::Result<()> {
+    let (mut seed, mut mb, mut out) = (1u64, 100u64, None);
+    let mut args = std::env::args().skip(1);
+    while let Some(flag) = args.next() {
+        let value = args
+            .next()
+            .with_context(|| format!("{flag} needs a value"))?;
+        match flag.as_str() {
+            "--seed" => seed = value.parse()?,
+            "--target-mb" => mb = value.parse()?,
+            "--out" => out = Some(std::path::PathBuf::from(value)),
+            other => bail!("unknown flag {other}"),
+        }
+    }
+    let out = out.context("usage: tokentally-gen --seed N --target-mb M --out DIR")?;
+    let started = std::time::Instant::now();
+    let truth = generate(&CorpusSpec::of_mb(seed, mb), &mut DirSink(out.clone()))?;
+    let json = serde_json::json!({ "rows": truth.rows(), "totals": truth.totals() });
+    std::fs::write(out.join("truth.json"), serde_json::to_vec_pretty(&json)?)?;
+    eprintln!(
+        "wrote ~{mb} MB to {} in {:.1} s ({} calls)",
+        out.display(),
+        started.elapsed().as_secs_f64(),
+        truth.totals().calls
+    );
+    Ok(())
+}
