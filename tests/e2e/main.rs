@@ -1,1 +1,12 @@
-mod placeholder {}
+//! End-to-end tests: the real `tokentally` binary over generated homes.
+
+// Test code: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used)]
+
+mod bad_input; // missing homes, a corrupt ledger, huge and invalid lines
+mod canary; // no prompt or response text in the ledger, its WAL, any output or log
+mod corpus_totals; // a generated corpus reported exactly, per day, tool and model
+mod incremental; // appends, partial lines, truncation, replacement, deletion
+mod kill; // SIGKILL at random points of a scan, then exact totals
+mod support; // running the binary, comparing reports with the generator's truth
+mod watch; // a line appended to a log is printed by `watch`

@@ -7,6 +7,7 @@ mod args;
 mod command;
 mod data_dir;
 mod logging;
+mod output;
 mod summary;
 
 use std::process::ExitCode;
@@ -22,6 +23,7 @@ pub fn main() -> ExitCode {
     logging::init();
     match command::run(cli) {
         Ok(()) => ExitCode::SUCCESS,
+        Err(e) if output::is_closed_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("tokentally: {e:#}");
             ExitCode::FAILURE

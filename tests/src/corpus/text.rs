@@ -21,7 +21,8 @@ impl Text {
         let mut rng = Prng::new(seed ^ 0xC0FFEE);
         let mut pool = String::with_capacity(1 << 17);
         while pool.len() < (1 << 17) {
-            pool.push_str(*rng.pick(WORDS));
+            let word: &&str = rng.pick(WORDS);
+            pool.push_str(word);
             pool.push(' ');
         }
         Text {

@@ -6,7 +6,7 @@ use tokentally_report::ReportSpec;
 use tokentally_store::Store;
 
 use super::scan::scan_with_progress;
-use crate::{args::ReportArgs, summary};
+use crate::{args::ReportArgs, output, summary};
 
 pub fn run(store: &mut Store, args: &ReportArgs) -> anyhow::Result<()> {
     let scanned = match args.no_scan {
@@ -25,17 +25,17 @@ pub fn run(store: &mut Store, args: &ReportArgs) -> anyhow::Result<()> {
     let slots = store.slots(&spec.query()?)?;
     let report = tokentally_report::build(&spec, &slots);
     if args.json {
-        println!("{}", serde_json::to_string(&report)?);
+        output::line(&serde_json::to_string(&report)?)?;
         return Ok(());
     }
     if report.rows.is_empty() {
-        println!("No usage recorded for this selection.");
+        output::line("No usage recorded for this selection.")?;
         if let Some(hint) = scanned.as_ref().and_then(summary::no_logs_hint) {
-            println!("{hint}");
+            output::line(&hint)?;
         }
         return Ok(());
     }
-    print!("{}", tokentally_report::render_table(&report));
+    output::line(&tokentally_report::render_table(&report))?;
     Ok(())
 }
 

@@ -6,13 +6,13 @@ use indicatif::{ProgressBar, ProgressStyle};
 use tokentally_collect::{Env, ScanOptions, ScanSummary, all_collectors};
 use tokentally_store::Store;
 
-use crate::summary;
+use crate::{output, summary};
 
 pub fn run(store: &mut Store) -> anyhow::Result<()> {
     let summary = scan_with_progress(store)?;
-    println!("{}", summary::one_line(&summary));
+    output::line(&summary::one_line(&summary))?;
     if let Some(hint) = summary::no_logs_hint(&summary) {
-        println!("{hint}");
+        output::line(&hint)?;
     }
     Ok(())
 }

@@ -1,0 +1,98 @@
+use std::time::{Duration, Instant};
+
+use tokentally_tests::prng::Prng;
+
+use crate::support::{Fixture, assert_report_is, command};
+
+/// Kills `scan` with SIGKILL at random moments, many times, then lets one
+/// finish: the totals must equal the truth exactly (nothing lost, nothing
+/// counted twice).
+#[test]
+fn sigkill_at_random_points_never_loses_or_double_counts() {
+    let f = Fixture::generated(21, 48);
+    // How long an uninterrupted scan takes here with a warm page cache (into
+    // other ledgers), to aim the kills inside it.
+    let mut full = Duration::ZERO;
+    for probe in ["probe-cold", "probe-warm"] {
+        let started = Instant::now();
+        let out = command(&f.home(), &f.dir.path().join(probe), &["scan"])
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        full = started.elapsed().max(Duration::from_millis(20));
+    }
+    let mut rng = Prng::new(7);
+    let mut killed_mid_scan = 0;
+    // A killed scan keeps the batches it committed, so later scans have
+    // less to do: aim at the first 80 % of a full scan, until enough kills
+    // landed inside one.
+    for _ in 0..60 {
+        if killed_mid_scan == 20 {
+            break;
+        }
+        let mut child = f
+            .command(&["scan"])
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let delay = rng.range(0, full.as_micros() as u64 * 4 / 5);
+        std::thread::sleep(Duration::from_micros(delay));
+        if child.try_wait().unwrap().is_none() {
+            killed_mid_scan += 1;
+        }
+        // Child::kill sends SIGKILL on Unix.
+        let _ = child.kill();
+        child.wait().unwrap();
+    }
+    assert!(
+        killed_mid_scan >= 15,
+        "only {killed_mid_scan} kills landed inside a scan ({full:?})"
+    );
+    assert_report_is(&f.report(true), &f.truth);
+}
+
+/// The logs grow while scans are killed at random: each scan finds new
+/// bytes (often half a line), commits some, and dies anywhere, including
+/// between its commits. The totals end exact.
+#[test]
+fn sigkill_while_logs_grow_never_loses_or_double_counts() {
+    use std::io::Write;
+    use tokentally_tests::corpus::{CorpusSpec, MemSink, generate};
+
+    let f = Fixture::empty();
+    let mut sink = MemSink::default();
+    let truth = generate(&CorpusSpec::of_mb(22, 6), &mut sink).unwrap();
+    let mut rng = Prng::new(8);
+    let mut written = vec![0usize; sink.0.len()];
+    let mut kills = 0;
+    while written.iter().zip(&sink.0).any(|(w, (_, b))| *w < b.len()) {
+        for (i, (path, bytes)) in sink.0.iter().enumerate() {
+            if written[i] == bytes.len() || rng.chance(70) {
+                continue;
+            }
+            let end = (written[i] + rng.range(1, 400_000) as usize).min(bytes.len());
+            let full = f.home().join(path);
+            std::fs::create_dir_all(full.parent().unwrap()).unwrap();
+            let mut file = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(&full)
+                .unwrap();
+            file.write_all(&bytes[written[i]..end]).unwrap();
+            written[i] = end;
+        }
+        let mut child = f
+            .command(&["scan"])
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_micros(rng.range(0, 120_000)));
+        if child.try_wait().unwrap().is_none() {
+            kills += 1;
+        }
+        let _ = child.kill();
+        child.wait().unwrap();
+    }
+    assert!(kills >= 5, "only {kills} kills landed inside a scan");
+    assert_report_is(&f.report(true), &truth);
+}
