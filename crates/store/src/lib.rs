@@ -127,6 +127,7 @@ impl Store {
             .map_err(err)?;
         let mut summary = CommitSummary::default();
         let mut touched = Vec::new();
+        let mut deltas = table::slots::SlotDeltas::default();
         let mut events = Vec::new();
         for progress in batch {
             let file_id = table::checkpoints::save(&tx, &progress.checkpoint).map_err(err)?;
@@ -146,7 +147,7 @@ impl Store {
                 }
                 touched.push((event.tool, lineage.group));
             }
-            match table::events::upsert(&tx, &event).map_err(err)? {
+            match table::events::upsert(&tx, &event, &mut deltas).map_err(err)? {
                 Outcome::Inserted => summary.new_calls.push(event),
                 Outcome::Improved => summary.improved += 1,
                 Outcome::Unchanged => summary.unchanged += 1,
@@ -156,8 +157,9 @@ impl Store {
         touched.sort_unstable();
         touched.dedup();
         for (tool, group) in touched {
-            table::events::resolve_replays(&tx, tool, &group).map_err(err)?;
+            table::events::resolve_replays(&tx, tool, &group, &mut deltas).map_err(err)?;
         }
+        deltas.apply(&tx).map_err(err)?;
         tx.commit().map_err(err)?;
         // Kept only after the commit: a failed transaction reloads it.
         self.side_groups = Some(side_groups);

@@ -1,6 +1,7 @@
 //! `events`: one row per billed call, keyed by (tool, call key), kept forever.
 
-use rusqlite::{Connection, params};
+use super::slots::{Counted, SlotDeltas};
+use rusqlite::{Connection, OptionalExtension, params};
 use tokentally_event::{Key, Tool, UsageEvent};
 
 pub(crate) const V1: &str = "
@@ -62,24 +63,43 @@ pub enum Outcome {
     Unchanged,
 }
 
-pub(crate) fn upsert(conn: &Connection, e: &UsageEvent) -> rusqlite::Result<Outcome> {
+pub(crate) fn upsert(
+    conn: &Connection,
+    e: &UsageEvent,
+    deltas: &mut SlotDeltas,
+) -> rusqlite::Result<Outcome> {
     let side_copy = e.lineage.is_some_and(|l| l.side_copy);
     // Most records are new: try the insert first and look closer only on a conflict.
     if insert(conn, e, side_copy)? {
+        deltas.add(e.tool, &counted_of(e), 1);
         return Ok(Outcome::Inserted);
     }
-    // A call seen both as a primary and as a side copy is a primary: the
-    // flag only ever goes from 1 to 0.
-    let improved = conn
+    let worse: Option<(bool, Counted)> = conn
         .prepare_cached(
+            "SELECT counted, at_ms, model, input, cache_read, cache_write, output, reasoning,
+                    provenance
+             FROM events WHERE tool = ?1 AND call_key = ?2 AND rank < ?3",
+        )?
+        .query_row(
+            params![e.tool.as_str(), e.call.as_bytes(), e.rank.0.as_slice()],
+            |r| Ok((r.get(0)?, Counted::from_row(r, 1)?)),
+        )
+        .optional()?;
+    if let Some((counted, old)) = worse {
+        // A call seen both as a primary and as a side copy is a primary:
+        // the flag only ever goes from 1 to 0.
+        conn.prepare_cached(
             "UPDATE events SET session_key = ?3, at_ms = ?4, model = ?5, input = ?6,
                     cache_read = ?7, cache_write = ?8, output = ?9, reasoning = ?10,
                     provenance = ?11, file_id = ?12, offset = ?13, rank = ?14, grp = ?15,
                     side_copy = side_copy AND ?16
-             WHERE tool = ?1 AND call_key = ?2 AND rank < ?14",
+             WHERE tool = ?1 AND call_key = ?2",
         )?
         .execute(row_params!(e, side_copy))?;
-    if improved > 0 {
+        if counted {
+            deltas.add(e.tool, &old, -1);
+            deltas.add(e.tool, &counted_of(e), 1);
+        }
         return Ok(Outcome::Improved);
     }
     let unflagged = match side_copy {
@@ -95,6 +115,15 @@ pub(crate) fn upsert(conn: &Connection, e: &UsageEvent) -> rusqlite::Result<Outc
     } else {
         Outcome::Unchanged
     })
+}
+
+fn counted_of(e: &UsageEvent) -> Counted {
+    Counted {
+        at_ms: e.at_ms,
+        model: e.model.as_str().to_owned(),
+        tokens: e.tokens,
+        estimated: e.provenance == tokentally_event::Provenance::Estimated,
+    }
 }
 
 /// Inserts a call not seen before; false when the call key is known.
@@ -132,17 +161,33 @@ pub(crate) const RESOLVE_REPLAYS: &str =
        AND counted = EXISTS (
          SELECT 1 FROM events p
          WHERE p.tool = ?1 AND p.call_key BETWEEN ?3 AND ?4 AND p.grp = ?2
-           AND p.side_copy = 0 AND p.call_key <> events.call_key)";
+           AND p.side_copy = 0 AND p.call_key <> events.call_key)
+     RETURNING counted, at_ms, model, input, cache_read, cache_write, output, reasoning,
+               provenance";
 
-pub(crate) fn resolve_replays(conn: &Connection, tool: Tool, group: &Key) -> rusqlite::Result<()> {
+pub(crate) fn resolve_replays(
+    conn: &Connection,
+    tool: Tool,
+    group: &Key,
+    deltas: &mut SlotDeltas,
+) -> rusqlite::Result<()> {
     // The primaries of a group are found by the range of its members' keys.
     let (low, high) = group.member_range();
-    conn.prepare_cached(RESOLVE_REPLAYS)?.execute(params![
+    let mut stmt = conn.prepare_cached(RESOLVE_REPLAYS)?;
+    let mut rows = stmt.query(params![
         tool.as_str(),
         group.as_bytes(),
         low.as_bytes(),
         high.as_bytes()
     ])?;
+    while let Some(row) = rows.next()? {
+        let now_counted: bool = row.get(0)?;
+        deltas.add(
+            tool,
+            &Counted::from_row(row, 1)?,
+            if now_counted { 1 } else { -1 },
+        );
+    }
     Ok(())
 }
 
