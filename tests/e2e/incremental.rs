@@ -1,11 +1,9 @@
-use std::io::Write;
-
 use tokentally_tests::{
     corpus::{CorpusSpec, MemSink, generate},
     prng::Prng,
 };
 
-use crate::support::{Fixture, assert_report_is};
+use crate::support::{Fixture, assert_report_is, write_some};
 
 /// Writes a corpus in random pieces (cutting lines in half), scanning after
 /// each round; then deletes, compacts and replaces files. The totals equal
@@ -18,25 +16,11 @@ fn growing_truncated_replaced_and_deleted_files_are_counted_exactly() {
     let mut rng = Prng::new(5);
     let mut written = vec![0usize; sink.0.len()];
     let mut rounds = 0;
-    while written.iter().zip(&sink.0).any(|(w, (_, b))| *w < b.len()) {
-        for (i, (path, bytes)) in sink.0.iter().enumerate() {
-            if written[i] == bytes.len() || rng.chance(40) {
-                continue;
-            }
-            let end = (written[i] + rng.range(1, 60_000) as usize).min(bytes.len());
-            let full = f.home().join(path);
-            std::fs::create_dir_all(full.parent().unwrap()).unwrap();
-            let mut file = std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(&full)
-                .unwrap();
-            file.write_all(&bytes[written[i]..end]).unwrap();
-            written[i] = end;
-        }
+    while write_some(&f.home(), &sink.0, &mut written, &mut rng, 60_000, 40) {
         f.run(&["scan"]);
         rounds += 1;
     }
+    f.run(&["scan"]);
     assert!(rounds > 3);
     assert_report_is(&f.report(false), &truth);
 

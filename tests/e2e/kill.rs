@@ -2,7 +2,7 @@ use std::time::{Duration, Instant};
 
 use tokentally_tests::prng::Prng;
 
-use crate::support::{Fixture, assert_report_is, command};
+use crate::support::{Fixture, assert_report_is, command, write_some};
 
 /// Kills `scan` with SIGKILL at random moments, many times, then lets one
 /// finish: the totals must equal the truth exactly (nothing lost, nothing
@@ -56,7 +56,6 @@ fn sigkill_at_random_points_never_loses_or_double_counts() {
 /// between its commits. The totals end exact.
 #[test]
 fn sigkill_while_logs_grow_never_loses_or_double_counts() {
-    use std::io::Write;
     use tokentally_tests::corpus::{CorpusSpec, MemSink, generate};
 
     let f = Fixture::empty();
@@ -65,22 +64,9 @@ fn sigkill_while_logs_grow_never_loses_or_double_counts() {
     let mut rng = Prng::new(8);
     let mut written = vec![0usize; sink.0.len()];
     let mut kills = 0;
-    while written.iter().zip(&sink.0).any(|(w, (_, b))| *w < b.len()) {
-        for (i, (path, bytes)) in sink.0.iter().enumerate() {
-            if written[i] == bytes.len() || rng.chance(70) {
-                continue;
-            }
-            let end = (written[i] + rng.range(1, 400_000) as usize).min(bytes.len());
-            let full = f.home().join(path);
-            std::fs::create_dir_all(full.parent().unwrap()).unwrap();
-            let mut file = std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(&full)
-                .unwrap();
-            file.write_all(&bytes[written[i]..end]).unwrap();
-            written[i] = end;
-        }
+    let mut more = true;
+    while more {
+        more = write_some(&f.home(), &sink.0, &mut written, &mut rng, 400_000, 70);
         let mut child = f
             .command(&["scan"])
             .stdout(std::process::Stdio::null())

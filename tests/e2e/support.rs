@@ -130,3 +130,32 @@ pub fn files_under(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
 pub fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     haystack.windows(needle.len()).any(|w| w == needle)
 }
+
+/// Appends the next random piece (often cutting a line in half) of some of
+/// the generated files to the home; false once every file is whole.
+pub fn write_some(
+    home: &Path,
+    files: &[(PathBuf, Vec<u8>)],
+    written: &mut [usize],
+    rng: &mut tokentally_tests::prng::Prng,
+    max_piece: u64,
+    skip_percent: u64,
+) -> bool {
+    use std::io::Write;
+    for (i, (path, bytes)) in files.iter().enumerate() {
+        if written[i] == bytes.len() || rng.chance(skip_percent) {
+            continue;
+        }
+        let end = (written[i] + rng.range(1, max_piece) as usize).min(bytes.len());
+        let full = home.join(path);
+        std::fs::create_dir_all(full.parent().unwrap()).unwrap();
+        let mut file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&full)
+            .unwrap();
+        file.write_all(&bytes[written[i]..end]).unwrap();
+        written[i] = end;
+    }
+    written.iter().zip(files).any(|(w, (_, b))| *w < b.len())
+}

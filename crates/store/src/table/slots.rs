@@ -192,58 +192,39 @@ pub(crate) fn query(conn: &Connection, q: &SlotQuery) -> rusqlite::Result<Vec<Sl
 #[cfg(test)]
 pub(crate) type SumRow = (String, String, i64, [i64; 7]);
 
-/// The same sums computed from the events themselves: what the triggers
+/// The same sums computed from the events themselves: what the stored sums
 /// must always agree with.
 #[cfg(test)]
 pub(crate) fn recomputed(conn: &Connection) -> rusqlite::Result<Vec<SumRow>> {
-    let mut stmt = conn.prepare(
+    sum_rows(
+        conn,
         "SELECT tool, model, at_ms - ((at_ms % 900000) + 900000) % 900000 AS slot,
                 sum(input), sum(cache_read), sum(cache_write), sum(output), sum(reasoning),
                 count(*), sum(provenance = 2)
          FROM events WHERE counted = 1 GROUP BY tool, model, slot ORDER BY tool, model, slot",
-    )?;
-    let rows = stmt.query_map([], |r| {
-        Ok((
-            r.get(0)?,
-            r.get(1)?,
-            r.get(2)?,
-            [
-                r.get(3)?,
-                r.get(4)?,
-                r.get(5)?,
-                r.get(6)?,
-                r.get(7)?,
-                r.get(8)?,
-                r.get(9)?,
-            ],
-        ))
-    })?;
-    rows.collect()
+    )
 }
 
 /// The stored sums, in the order of [`recomputed`].
 #[cfg(test)]
 pub(crate) fn stored(conn: &Connection) -> rusqlite::Result<Vec<SumRow>> {
-    let mut stmt = conn.prepare(
+    sum_rows(
+        conn,
         "SELECT tool, model, slot, input, cache_read, cache_write, output, reasoning, calls,
                 estimated_calls
          FROM slots WHERE calls > 0 ORDER BY tool, model, slot",
-    )?;
+    )
+}
+
+#[cfg(test)]
+fn sum_rows(conn: &Connection, sql: &str) -> rusqlite::Result<Vec<SumRow>> {
+    let mut stmt = conn.prepare(sql)?;
     let rows = stmt.query_map([], |r| {
-        Ok((
-            r.get(0)?,
-            r.get(1)?,
-            r.get(2)?,
-            [
-                r.get(3)?,
-                r.get(4)?,
-                r.get(5)?,
-                r.get(6)?,
-                r.get(7)?,
-                r.get(8)?,
-                r.get(9)?,
-            ],
-        ))
+        let mut sums = [0i64; 7];
+        for (i, sum) in sums.iter_mut().enumerate() {
+            *sum = r.get(3 + i)?;
+        }
+        Ok((r.get(0)?, r.get(1)?, r.get(2)?, sums))
     })?;
     rows.collect()
 }
