@@ -24,9 +24,89 @@ pub trait Collector: Send + Sync {
     /// Whether a file found under a root is one of the tool's logs.
     fn is_log(&self, path: &Path) -> bool;
 
+    /// How the tool's files are read.
+    fn format(&self) -> Format<'_>;
+}
+
+/// How a tool's files are read.
+pub enum Format<'a> {
+    /// Append-only lines, tailed from a checkpoint (JSONL logs).
+    Lines(&'a dyn LineFormat),
+    /// Documents or databases rewritten in place, read whole when they
+    /// change; their records are upserted by call key.
+    Whole(&'a dyn WholeFormat),
+}
+
+/// A tool whose files are append-only lines.
+pub trait LineFormat: Sync {
     /// A parser for one file, resuming from its saved state (empty: from the
     /// start of the file).
     fn parser(&self, path: &Path, state: &[u8]) -> Box<dyn LineParser>;
+}
+
+/// A tool whose files are rewritten in place and read whole.
+pub trait WholeFormat: Sync {
+    /// What changes when the source changes; the default is the file's own
+    /// size, time and identity (a SQLite source adds its `-wal` file).
+    fn stamp(&self, path: &Path) -> std::io::Result<Stamp> {
+        Stamp::of_file(path)
+    }
+
+    /// Reads every record of the source into `out`; returns the state to keep
+    /// for the next read (for sources whose counters are cumulative).
+    fn read(
+        &self,
+        path: &Path,
+        state: &[u8],
+        out: &mut Vec<UsageEvent>,
+    ) -> Result<Vec<u8>, WholeError>;
+}
+
+/// Why a whole source could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum WholeError {
+    /// The file could not be read.
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+    /// The document is not what the tool writes (perhaps half written).
+    #[error("not a readable {what}: {detail}")]
+    Malformed {
+        /// What was expected.
+        what: &'static str,
+        /// What went wrong.
+        detail: String,
+    },
+    /// A database could not be queried.
+    #[error("database: {0}")]
+    Database(#[from] rusqlite::Error),
+}
+
+/// What identifies the state of a source: when it is unchanged, the source
+/// is not read again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stamp {
+    /// Size in bytes.
+    pub size: u64,
+    /// Modification time, nanoseconds since the epoch.
+    pub mtime_ns: i64,
+    /// Device.
+    pub dev: u64,
+    /// Inode.
+    pub ino: u64,
+}
+
+impl Stamp {
+    /// The stamp of one file.
+    pub fn of_file(path: &Path) -> std::io::Result<Stamp> {
+        let meta = std::fs::metadata(path)?;
+        let id = crate::fingerprint::Identity::of(&meta);
+        Ok(Stamp {
+            size: meta.len(),
+            mtime_ns: crate::fingerprint::mtime_ns(&meta),
+            dev: id.dev,
+            ino: id.ino,
+        })
+    }
 }
 
 /// Turns the lines of one file, in order, into usage events.

@@ -21,7 +21,9 @@ mod testkit;
 mod timestamp;
 pub mod watch;
 
-pub use collector::{Collector, LineParser, Skip, all_collectors};
+pub use collector::{
+    Collector, Format, LineFormat, LineParser, Skip, Stamp, WholeError, WholeFormat, all_collectors,
+};
 pub use env::Env;
 pub use error::CollectError;
 pub use scan::{ScanOptions, ScanProgress, ScanSummary, scan};

@@ -20,7 +20,7 @@ use tokentally_event::{
     Key, Lineage, Model, Provenance, Rank, SourceRef, Tokens, Tool, UsageEvent,
 };
 
-use super::{Collector, LineParser, Skip};
+use super::{Collector, Format, LineFormat, LineParser, Skip};
 use crate::{Env, timestamp};
 
 /// The Claude Code collector.
@@ -49,6 +49,12 @@ impl Collector for ClaudeCode {
         path.extension().is_some_and(|e| e == "jsonl")
     }
 
+    fn format(&self) -> Format<'_> {
+        Format::Lines(self)
+    }
+}
+
+impl LineFormat for ClaudeCode {
     fn parser(&self, path: &Path, _state: &[u8]) -> Box<dyn LineParser> {
         let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned());
         Box::new(Parser {

@@ -19,7 +19,7 @@ use memchr::memmem::Finder;
 use serde::{Deserialize, Serialize};
 use tokentally_event::{Key, Model, Provenance, Rank, SourceRef, Tokens, Tool, UsageEvent};
 
-use super::{Collector, LineParser, Skip};
+use super::{Collector, Format, LineFormat, LineParser, Skip};
 use crate::{Env, timestamp};
 
 /// The Codex CLI collector.
@@ -45,6 +45,12 @@ impl Collector for Codex {
         name.is_some_and(|n| n.starts_with("rollout-") && n.ends_with(".jsonl"))
     }
 
+    fn format(&self) -> Format<'_> {
+        Format::Lines(self)
+    }
+}
+
+impl LineFormat for Codex {
     fn parser(&self, path: &Path, state: &[u8]) -> Box<dyn LineParser> {
         let state = serde_json::from_slice(state).unwrap_or_else(|_| State {
             session: Key::of(&[path.file_stem().unwrap_or_default().as_encoded_bytes()]).0,

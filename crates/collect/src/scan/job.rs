@@ -9,6 +9,7 @@ use std::{
 use tokentally_store::{Checkpoint, FileProgress};
 
 use super::Message;
+use crate::collector::{Format, LineFormat, Stamp, WholeFormat};
 use crate::{
     Collector,
     collector::Skip,
@@ -22,7 +23,7 @@ pub(super) struct Job<'a> {
     collector: &'a dyn Collector,
     path: PathBuf,
     checkpoint: Option<Checkpoint>,
-    size: u64,
+    stamp: Stamp,
 }
 
 /// Where reading starts, after checking the file is the one checkpointed.
@@ -34,19 +35,22 @@ struct Start {
 }
 
 impl<'a> Job<'a> {
-    /// A job for `path`, or none when its size, time and identity say
+    /// A job for `path`, or none when its stamp (size, time, identity) says
     /// nothing changed since the checkpoint.
     pub(super) fn plan(
         collector: &'a dyn Collector,
         path: PathBuf,
         checkpoint: Option<Checkpoint>,
     ) -> Result<Option<Self>, Problem> {
-        let meta = std::fs::metadata(&path).map_err(|e| problem(&path, &e))?;
+        let stamp = match collector.format() {
+            Format::Lines(_) => Stamp::of_file(&path),
+            Format::Whole(whole) => whole.stamp(&path),
+        }
+        .map_err(|e| problem(&path, &e))?;
         if let Some(c) = &checkpoint {
-            let id = Identity::of(&meta);
-            let unchanged = c.size == meta.len()
-                && c.mtime_ns == fingerprint::mtime_ns(&meta)
-                && (c.dev, c.ino) == (id.dev, id.ino);
+            let unchanged = c.size == stamp.size
+                && c.mtime_ns == stamp.mtime_ns
+                && (c.dev, c.ino) == (stamp.dev, stamp.ino);
             if unchanged {
                 return Ok(None);
             }
@@ -55,28 +59,68 @@ impl<'a> Job<'a> {
             collector,
             path,
             checkpoint,
-            size: meta.len(),
+            stamp,
         }))
     }
 
     /// Bytes this job expects to read.
     pub(super) fn expected_bytes(&self) -> u64 {
-        match &self.checkpoint {
-            Some(c) if c.offset <= self.size => self.size - c.offset,
-            _ => self.size,
+        match (&self.checkpoint, self.collector.format()) {
+            (Some(c), Format::Lines(_)) if c.offset <= self.stamp.size => {
+                self.stamp.size - c.offset
+            }
+            _ => self.stamp.size,
         }
     }
 
-    /// Reads the file's new lines and sends them, chunk by chunk.
+    /// Reads what is new and sends it, chunk by chunk.
     pub(super) fn run(&self, buf: &mut Vec<u8>, stop: &AtomicBool, tx: &SyncSender<Message>) {
-        if let Err(e) = self.read(buf, stop, tx) {
+        let result = match self.collector.format() {
+            Format::Lines(lines) => self.read(lines, buf, stop, tx).map_err(|e| e.to_string()),
+            Format::Whole(whole) => self.read_whole(whole, tx),
+        };
+        if let Err(message) = result {
             // The channel is closed only when the writer stopped: nothing to tell.
-            let _ = tx.send(Message::Problem(problem(&self.path, &e)));
+            let _ = tx.send(Message::Problem(Problem {
+                path: self.path.clone(),
+                message,
+            }));
         }
+    }
+
+    /// Reads a whole source; its checkpoint records only its stamp and state.
+    fn read_whole(&self, whole: &dyn WholeFormat, tx: &SyncSender<Message>) -> Result<(), String> {
+        let state = self
+            .checkpoint
+            .as_ref()
+            .map_or(&[][..], |c| c.state.as_slice());
+        let mut events = Vec::new();
+        let state = whole
+            .read(&self.path, state, &mut events)
+            .map_err(|e| e.to_string())?;
+        let checkpoint = Checkpoint {
+            file_id: self.checkpoint.as_ref().map_or(0, |c| c.file_id),
+            tool: self.collector.tool(),
+            path: self.path.clone(),
+            dev: self.stamp.dev,
+            ino: self.stamp.ino,
+            head_len: 0,
+            head_hash: 0,
+            tail_hash: 0,
+            offset: self.stamp.size,
+            size: self.stamp.size,
+            mtime_ns: self.stamp.mtime_ns,
+            skipped_lines: 0,
+            state,
+        };
+        let events = tokentally_event::merge_same_calls(events);
+        send(tx, &checkpoint, events, 0, self.stamp.size);
+        Ok(())
     }
 
     fn read(
         &self,
+        lines: &dyn LineFormat,
         buf: &mut Vec<u8>,
         stop: &AtomicBool,
         tx: &SyncSender<Message>,
@@ -106,7 +150,7 @@ impl<'a> Job<'a> {
         };
         let mut reader = Reader {
             path: &self.path,
-            parser: self.collector.parser(&self.path, &start.state),
+            parser: lines.parser(&self.path, &start.state),
             tail: start.tail,
             events: Vec::new(),
             skipped: 0,
