@@ -2,9 +2,11 @@
 
 mod claude_code;
 mod codex;
+mod gemini_cli;
 
 pub use claude_code::ClaudeCode;
 pub use codex::Codex;
+pub use gemini_cli::{GeminiCli, GeminiCliLegacy};
 
 use std::path::{Path, PathBuf};
 
@@ -138,7 +140,12 @@ pub enum Skip {
 
 /// Every collector, in display order.
 pub fn all_collectors() -> Vec<Box<dyn Collector>> {
-    vec![Box::new(ClaudeCode), Box::new(Codex)]
+    vec![
+        Box::new(ClaudeCode),
+        Box::new(Codex),
+        Box::new(GeminiCli),
+        Box::new(GeminiCliLegacy),
+    ]
 }
 
 /// A quick structural check done on lines that no parser looked at: a line

@@ -10,17 +10,48 @@ pub enum Tool {
     ClaudeCode,
     /// OpenAI's Codex CLI (and the IDE and desktop apps sharing its files).
     Codex,
+    /// Google's Gemini CLI.
+    GeminiCli,
+    /// Qwen Code.
+    QwenCode,
+    /// OpenCode.
+    OpenCode,
+    /// Kilo CLI (OpenCode's format).
+    KiloCli,
+    /// Cline (VS Code extension).
+    Cline,
+    /// Roo Code (VS Code extension, a Cline fork).
+    RooCode,
+    /// Kilo Code (VS Code extension, a Roo fork).
+    KiloCode,
 }
 
 impl Tool {
     /// Every tool, in display order.
-    pub const ALL: &'static [Tool] = &[Tool::ClaudeCode, Tool::Codex];
+    pub const ALL: &'static [Tool] = &[
+        Tool::ClaudeCode,
+        Tool::Codex,
+        Tool::GeminiCli,
+        Tool::QwenCode,
+        Tool::OpenCode,
+        Tool::KiloCli,
+        Tool::Cline,
+        Tool::RooCode,
+        Tool::KiloCode,
+    ];
 
     /// The stable id.
     pub fn as_str(self) -> &'static str {
         match self {
             Tool::ClaudeCode => "claude-code",
             Tool::Codex => "codex",
+            Tool::GeminiCli => "gemini-cli",
+            Tool::QwenCode => "qwen-code",
+            Tool::OpenCode => "opencode",
+            Tool::KiloCli => "kilo-cli",
+            Tool::Cline => "cline",
+            Tool::RooCode => "roo-code",
+            Tool::KiloCode => "kilo-code",
         }
     }
 }
