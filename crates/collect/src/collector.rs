@@ -3,10 +3,12 @@
 mod claude_code;
 mod codex;
 mod gemini_cli;
+mod qwen_code;
 
 pub use claude_code::ClaudeCode;
 pub use codex::Codex;
 pub use gemini_cli::{GeminiCli, GeminiCliLegacy};
+pub use qwen_code::QwenCode;
 
 use std::path::{Path, PathBuf};
 
@@ -145,6 +147,7 @@ pub fn all_collectors() -> Vec<Box<dyn Collector>> {
         Box::new(Codex),
         Box::new(GeminiCli),
         Box::new(GeminiCliLegacy),
+        Box::new(QwenCode),
     ]
 }
 
