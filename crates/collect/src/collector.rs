@@ -1,11 +1,13 @@
 //! The collector trait, and the list of collectors.
 
 mod claude_code;
+mod cline_family;
 mod codex;
 mod gemini_cli;
 mod qwen_code;
 
 pub use claude_code::ClaudeCode;
+pub use cline_family::{CLINE, ClineFamily, KILO_CODE, ROO_CODE};
 pub use codex::Codex;
 pub use gemini_cli::{GeminiCli, GeminiCliLegacy};
 pub use qwen_code::QwenCode;
@@ -148,6 +150,9 @@ pub fn all_collectors() -> Vec<Box<dyn Collector>> {
         Box::new(GeminiCli),
         Box::new(GeminiCliLegacy),
         Box::new(QwenCode),
+        Box::new(CLINE),
+        Box::new(ROO_CODE),
+        Box::new(KILO_CODE),
     ]
 }
 

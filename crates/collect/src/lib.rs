@@ -14,6 +14,7 @@ pub mod discover;
 mod env;
 mod error;
 pub mod fingerprint;
+pub mod platform;
 pub mod scan;
 pub mod tail;
 #[cfg(test)]

@@ -79,6 +79,20 @@ impl Sandbox {
         out
     }
 
+    /// Estimated calls of one tool.
+    pub fn estimated_calls(&self, tool: Tool) -> u64 {
+        let query = SlotQuery {
+            tool: Some(tool),
+            ..SlotQuery::default()
+        };
+        self.store
+            .slots(&query)
+            .unwrap()
+            .iter()
+            .map(|s| s.estimated_calls)
+            .sum()
+    }
+
     /// The sums of one day, tool and model (zero if absent).
     pub fn get(&self, day: &str, tool: Tool, model: &str) -> Sums {
         self.sums()
