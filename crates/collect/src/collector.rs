@@ -4,12 +4,14 @@ mod claude_code;
 mod cline_family;
 mod codex;
 mod gemini_cli;
+mod opencode;
 mod qwen_code;
 
 pub use claude_code::ClaudeCode;
 pub use cline_family::{CLINE, ClineFamily, KILO_CODE, ROO_CODE};
 pub use codex::Codex;
 pub use gemini_cli::{GeminiCli, GeminiCliLegacy};
+pub use opencode::{KILO_CLI, OPENCODE, OpenCodeFamily};
 pub use qwen_code::QwenCode;
 
 use std::path::{Path, PathBuf};
@@ -150,6 +152,8 @@ pub fn all_collectors() -> Vec<Box<dyn Collector>> {
         Box::new(GeminiCli),
         Box::new(GeminiCliLegacy),
         Box::new(QwenCode),
+        Box::new(OPENCODE),
+        Box::new(KILO_CLI),
         Box::new(CLINE),
         Box::new(ROO_CODE),
         Box::new(KILO_CODE),

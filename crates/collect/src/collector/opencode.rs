@@ -1,0 +1,248 @@
+//! OpenCode and Kilo CLI: a SQLite database under `$XDG_DATA_HOME/opencode`
+//! (`kilo` for Kilo CLI), else `~/.local/share/...`, on every OS; one file
+//! per release channel (`opencode.db`, `opencode-canary.db`).
+//!
+//! The database is opened read-only next to the tool, which writes it in
+//! WAL mode: readers see the last committed rows and never block it.
+//! Message rows are rewritten while a reply streams, and a message's own
+//! `tokens` hold only its last step, so a message's usage is the sum of its
+//! `step-finish` parts (the message's tokens when it has none). Whether
+//! `output` already includes `reasoning` is read off the `total`.
+
+use std::{
+    collections::HashMap,
+    path::{Path, PathBuf},
+};
+
+use rusqlite::{Connection, OpenFlags};
+use serde::Deserialize;
+use tokentally_event::{Key, Model, Provenance, Rank, SourceRef, Tokens, Tool, UsageEvent};
+
+use super::{Collector, Format, Stamp, WholeError, WholeFormat};
+use crate::{Env, platform::xdg_data_home};
+
+/// OpenCode's layout under one data folder name.
+pub struct OpenCodeFamily {
+    tool: Tool,
+    /// Folder under the XDG data home, and the database name's stem.
+    name: &'static str,
+}
+
+/// OpenCode.
+pub const OPENCODE: OpenCodeFamily = OpenCodeFamily {
+    tool: Tool::OpenCode,
+    name: "opencode",
+};
+/// Kilo CLI.
+pub const KILO_CLI: OpenCodeFamily = OpenCodeFamily {
+    tool: Tool::KiloCli,
+    name: "kilo",
+};
+
+impl Collector for OpenCodeFamily {
+    fn tool(&self) -> Tool {
+        self.tool
+    }
+
+    fn roots(&self, env: &Env) -> Vec<PathBuf> {
+        xdg_data_home(env)
+            .map(|d| vec![d.join(self.name)])
+            .unwrap_or_default()
+    }
+
+    fn is_log(&self, path: &Path) -> bool {
+        let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
+            return false;
+        };
+        let Some(stem) = name.strip_suffix(".db") else {
+            return false;
+        };
+        // Only the top folder holds databases; `storage/` is the legacy JSON.
+        let top = path
+            .parent()
+            .and_then(|p| p.file_name())
+            .is_some_and(|p| p == self.name);
+        top && (stem == self.name
+            || stem
+                .strip_prefix(self.name)
+                .is_some_and(|rest| rest.starts_with('-')))
+    }
+
+    fn format(&self) -> Format<'_> {
+        Format::Whole(self)
+    }
+}
+
+impl WholeFormat for OpenCodeFamily {
+    fn stamp(&self, path: &Path) -> std::io::Result<Stamp> {
+        sqlite_stamp(path)
+    }
+
+    fn read(
+        &self,
+        path: &Path,
+        _state: &[u8],
+        out: &mut Vec<UsageEvent>,
+    ) -> Result<Vec<u8>, WholeError> {
+        let conn = open_read_only(path)?;
+        let steps = step_totals(&conn)?;
+        let mut stmt = conn.prepare("SELECT id, session_id, time_created, data FROM message")?;
+        let mut rows = stmt.query([])?;
+        while let Some(row) = rows.next()? {
+            let id: String = row.get(0)?;
+            let session: String = row.get(1)?;
+            let created: Option<i64> = row.get(2)?;
+            let data: String = row.get(3)?;
+            let Ok(message) = serde_json::from_str::<MessageData>(&data) else {
+                continue;
+            };
+            if message.role.as_deref() != Some("assistant") {
+                continue;
+            }
+            let tokens = match steps.get(&id) {
+                Some(sum) => *sum,
+                None => message
+                    .tokens
+                    .as_ref()
+                    .map(Usage::tokens)
+                    .unwrap_or_default(),
+            };
+            let Some(at_ms) = message.time.and_then(|t| t.created).or(created) else {
+                continue;
+            };
+            if tokens.is_zero() {
+                continue;
+            }
+            out.push(UsageEvent {
+                at_ms,
+                tool: self.tool,
+                session: Key::of(&[session.as_bytes()]),
+                call: Key::of(&[id.as_bytes()]),
+                model: message
+                    .model_id
+                    .as_deref()
+                    .map_or_else(Model::unknown, Model::new),
+                tokens,
+                provenance: Provenance::Log,
+                source: SourceRef::default(),
+                rank: Rank::most_complete(&tokens, at_ms),
+                lineage: None,
+            });
+        }
+        Ok(Vec::new())
+    }
+}
+
+/// A database's stamp: its own file and its write-ahead log, where the
+/// writer's recent commits are until a checkpoint.
+pub(crate) fn sqlite_stamp(path: &Path) -> std::io::Result<Stamp> {
+    let mut stamp = Stamp::of_file(path)?;
+    let mut wal = path.as_os_str().to_owned();
+    wal.push("-wal");
+    if let Ok(w) = Stamp::of_file(Path::new(&wal)) {
+        stamp.size += w.size;
+        stamp.mtime_ns = stamp.mtime_ns.max(w.mtime_ns);
+    }
+    Ok(stamp)
+}
+
+/// Opens a tool's database without writing to it or waiting long on it.
+pub(crate) fn open_read_only(path: &Path) -> Result<Connection, rusqlite::Error> {
+    let conn = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    conn.busy_timeout(std::time::Duration::from_secs(2))?;
+    Ok(conn)
+}
+
+/// The summed `step-finish` tokens of each message.
+fn step_totals(conn: &Connection) -> Result<HashMap<String, Tokens>, rusqlite::Error> {
+    let mut totals: HashMap<String, Tokens> = HashMap::new();
+    let mut stmt =
+        conn.prepare("SELECT message_id, data FROM part WHERE data LIKE '%step-finish%'")?;
+    let mut rows = stmt.query([])?;
+    while let Some(row) = rows.next()? {
+        let message: String = row.get(0)?;
+        let data: String = row.get(1)?;
+        let Ok(part) = serde_json::from_str::<PartData>(&data) else {
+            continue;
+        };
+        if part.kind.as_deref() != Some("step-finish") {
+            continue;
+        }
+        let Some(step) = part.tokens.as_ref().map(Usage::tokens) else {
+            continue;
+        };
+        let sum = totals.entry(message).or_default();
+        sum.input += step.input;
+        sum.cache_read += step.cache_read;
+        sum.cache_write += step.cache_write;
+        sum.output += step.output;
+        sum.reasoning += step.reasoning;
+    }
+    Ok(totals)
+}
+
+#[derive(Deserialize)]
+struct MessageData {
+    role: Option<String>,
+    time: Option<Time>,
+    #[serde(rename = "modelID")]
+    model_id: Option<String>,
+    tokens: Option<Usage>,
+}
+
+#[derive(Deserialize, Clone, Copy)]
+struct Time {
+    created: Option<i64>,
+}
+
+#[derive(Deserialize)]
+struct PartData {
+    #[serde(rename = "type")]
+    kind: Option<String>,
+    tokens: Option<Usage>,
+}
+
+#[derive(Deserialize)]
+struct Usage {
+    input: Option<u64>,
+    output: Option<u64>,
+    reasoning: Option<u64>,
+    cache: Option<Cache>,
+    total: Option<u64>,
+}
+
+#[derive(Deserialize)]
+struct Cache {
+    read: Option<u64>,
+    write: Option<u64>,
+}
+
+impl Usage {
+    fn tokens(&self) -> Tokens {
+        let input = self.input.unwrap_or(0);
+        let output = self.output.unwrap_or(0);
+        let reasoning = self.reasoning.unwrap_or(0);
+        let (read, write) = self
+            .cache
+            .as_ref()
+            .map_or((0, 0), |c| (c.read.unwrap_or(0), c.write.unwrap_or(0)));
+        // A total that counts output and reasoning apart means reasoning is
+        // not inside output; a total without it means it is. With no total,
+        // OpenCode's own sums treat them as apart.
+        let inside = self.total == Some(input + output + read + write) && reasoning > 0;
+        Tokens {
+            input,
+            cache_read: read,
+            cache_write: write,
+            output: if inside { output } else { output + reasoning },
+            reasoning,
+        }
+    }
+}
+
+#[cfg(test)]
+#[path = "opencode/tests.rs"]
+mod tests;
