@@ -8,5 +8,6 @@ mod canary; // no prompt or response text in the ledger, its WAL, any output or 
 mod corpus_totals; // a generated corpus reported exactly, per day, tool and model
 mod incremental; // appends, partial lines, truncation, replacement, deletion
 mod kill; // SIGKILL at random points of a scan, then exact totals
+mod sources;
 mod support; // running the binary, comparing reports with the generator's truth
-mod watch; // a line appended to a log is printed by `watch`
+mod watch; // a line appended to a log is printed by `watch` // `tokentally sources`: every tool, found or not, what was counted

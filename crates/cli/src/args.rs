@@ -29,6 +29,15 @@ pub enum Command {
     Report(ReportArgs),
     /// Watch the logs and print each new call's counts as it is made.
     Watch,
+    /// List every known tool: found here or not, where, what was counted.
+    Sources {
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+        /// Do not read new log lines first (the logs are still looked for).
+        #[arg(long)]
+        no_scan: bool,
+    },
 }
 
 /// Options of `report`.

@@ -2,6 +2,7 @@
 
 mod report;
 mod scan;
+mod sources;
 mod watch;
 
 use anyhow::Context;
@@ -16,5 +17,6 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Scan => scan::run(&mut store),
         Command::Report(args) => report::run(&mut store, &args),
         Command::Watch => watch::run(&mut store),
+        Command::Sources { json, no_scan } => sources::run(&mut store, json, no_scan),
     }
 }

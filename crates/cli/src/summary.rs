@@ -34,20 +34,29 @@ pub fn no_logs_hint(s: &ScanSummary) -> Option<String> {
         return None;
     }
     let mut text = String::from("No AI tool logs found on this machine. Looked in:\n");
+    let mut shown = std::collections::BTreeSet::new();
     for tool in &s.tools {
-        for root in &tool.roots {
-            let state = if root.found { "empty" } else { "not found" };
-            let _ = writeln!(
-                text,
-                "  {:<12} {} ({state})",
-                tool.tool.as_str(),
-                root.path.display()
-            );
+        let Some(first) = tool.roots.first() else {
+            continue;
+        };
+        if !shown.insert((tool.tool, first.path.clone())) {
+            continue;
         }
+        let more = match tool.roots.len() {
+            1 => String::new(),
+            n => format!(" (and {} more places)", n - 1),
+        };
+        let _ = writeln!(
+            text,
+            "  {:<12} {}{more}",
+            tool.tool.as_str(),
+            first.path.display()
+        );
     }
     text.push_str(
         "If your tools keep their logs elsewhere, point TokenTally at them the way the tools \
-         themselves are pointed:\n  CLAUDE_CONFIG_DIR=DIR (Claude Code), CODEX_HOME=DIR (Codex CLI)",
+         themselves are pointed (CLAUDE_CONFIG_DIR, CODEX_HOME, GEMINI_CLI_HOME, QWEN_HOME, \
+         XDG_DATA_HOME, XDG_CONFIG_HOME). `tokentally sources` lists every place looked at.",
     );
     Some(text)
 }

@@ -33,6 +33,8 @@ pub struct ScanOptions {
     pub threads: usize,
     /// Keep the new calls in the summary (for a live view).
     pub keep_new_calls: bool,
+    /// Only look for the logs; read nothing.
+    pub discover_only: bool,
 }
 
 impl Default for ScanOptions {
@@ -41,6 +43,7 @@ impl Default for ScanOptions {
         ScanOptions {
             threads,
             keep_new_calls: false,
+            discover_only: false,
         }
     }
 }
@@ -134,6 +137,9 @@ pub fn scan(
                 Err(problem) => summary.problems.push(problem),
             }
         }
+    }
+    if options.discover_only {
+        return Ok(summary);
     }
     // Largest first, so the last file to finish is a small one.
     jobs.sort_by_key(|job| std::cmp::Reverse(job.expected_bytes()));

@@ -15,7 +15,7 @@ mod table;
 
 pub use error::StoreError;
 pub use table::checkpoints::Checkpoint;
-pub use table::events::Outcome;
+pub use table::events::{Outcome, ToolCalls};
 pub use table::slots::{SLOT_MS, SlotQuery, SlotRow};
 
 use std::path::{Path, PathBuf};
@@ -177,6 +177,11 @@ impl Store {
     /// Sums of counted events per tool, model and 15-minute slot.
     pub fn slots(&self, query: &SlotQuery) -> Result<Vec<SlotRow>, StoreError> {
         table::slots::query(&self.conn, query).map_err(|e| self.err(e))
+    }
+
+    /// Counted calls per tool and provenance, with the latest call's time.
+    pub fn calls_by_tool(&self) -> Result<Vec<ToolCalls>, StoreError> {
+        table::events::calls_by_tool(&self.conn).map_err(|e| self.err(e))
     }
 
     /// Number of counted calls in the ledger.

@@ -9,10 +9,7 @@ use super::scan::scan_with_progress;
 use crate::{args::ReportArgs, output, summary};
 
 pub fn run(store: &mut Store, args: &ReportArgs) -> anyhow::Result<()> {
-    let scanned = match args.no_scan {
-        true => None,
-        false => Some(scan_with_progress(store)?),
-    };
+    let scanned = scan_with_progress(store, !args.no_scan)?;
     let (tz, tz_name) = time_zone(args.tz.as_deref())?;
     let spec = ReportSpec {
         by: args.by,
@@ -30,7 +27,7 @@ pub fn run(store: &mut Store, args: &ReportArgs) -> anyhow::Result<()> {
     }
     if report.rows.is_empty() {
         output::line("No usage recorded for this selection.")?;
-        if let Some(hint) = scanned.as_ref().and_then(summary::no_logs_hint) {
+        if let Some(hint) = summary::no_logs_hint(&scanned) {
             output::line(&hint)?;
         }
         return Ok(());

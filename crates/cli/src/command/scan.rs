@@ -9,7 +9,7 @@ use tokentally_store::Store;
 use crate::{output, summary};
 
 pub fn run(store: &mut Store) -> anyhow::Result<()> {
-    let summary = scan_with_progress(store)?;
+    let summary = scan_with_progress(store, true)?;
     output::line(&summary::one_line(&summary))?;
     if let Some(hint) = summary::no_logs_hint(&summary) {
         output::line(&hint)?;
@@ -18,7 +18,8 @@ pub fn run(store: &mut Store) -> anyhow::Result<()> {
 }
 
 /// Scans every tool, with a progress bar when stderr is a terminal.
-pub fn scan_with_progress(store: &mut Store) -> anyhow::Result<ScanSummary> {
+/// With `read` false, only looks for the logs.
+pub fn scan_with_progress(store: &mut Store, read: bool) -> anyhow::Result<ScanSummary> {
     let bar = std::io::stderr().is_terminal().then(|| {
         let bar = ProgressBar::new(0);
         bar.set_style(
@@ -37,7 +38,10 @@ pub fn scan_with_progress(store: &mut Store) -> anyhow::Result<ScanSummary> {
         store,
         &all_collectors(),
         &Env::from_process(),
-        &ScanOptions::default(),
+        &ScanOptions {
+            discover_only: !read,
+            ..ScanOptions::default()
+        },
         &on_progress,
     )?;
     if let Some(bar) = bar {

@@ -197,3 +197,47 @@ pub(crate) fn counted_calls(conn: &Connection) -> rusqlite::Result<u64> {
     })
     .map(|n| n as u64)
 }
+
+/// Counted calls of one tool with one provenance.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ToolCalls {
+    /// The tool.
+    pub tool: Tool,
+    /// Where the counts came from.
+    pub provenance: tokentally_event::Provenance,
+    /// Counted calls.
+    pub calls: u64,
+    /// The latest call, ms since the epoch.
+    pub last_at_ms: i64,
+}
+
+pub(crate) fn calls_by_tool(conn: &Connection) -> rusqlite::Result<Vec<ToolCalls>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT tool, provenance, count(*), max(at_ms) FROM events WHERE counted = 1
+         GROUP BY tool, provenance ORDER BY tool, provenance",
+    )?;
+    let rows = stmt.query_map([], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, i64>(1)?,
+            r.get::<_, i64>(2)?,
+            r.get::<_, i64>(3)?,
+        ))
+    })?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (tool, provenance, calls, last_at_ms) = row?;
+        if let (Ok(tool), Some(provenance)) = (
+            tool.parse(),
+            tokentally_event::Provenance::from_code(provenance),
+        ) {
+            out.push(ToolCalls {
+                tool,
+                provenance,
+                calls: calls as u64,
+                last_at_ms,
+            });
+        }
+    }
+    Ok(out)
+}
