@@ -34,6 +34,9 @@ fn sources_lists_every_tool_with_where_and_what_was_counted() {
         "cline",
         "roo-code",
         "kilo-code",
+        "amp",
+        "continue",
+        "goose",
     ] {
         assert!(tools.contains(&id), "{id} missing from {tools:?}");
     }

@@ -1,16 +1,22 @@
 //! The collector trait, and the list of collectors.
 
+mod amp;
 mod claude_code;
 mod cline_family;
 mod codex;
+mod continue_dev;
 mod gemini_cli;
+mod goose;
 mod opencode;
 mod qwen_code;
 
+pub use amp::Amp;
 pub use claude_code::ClaudeCode;
 pub use cline_family::{CLINE, ClineFamily, KILO_CODE, ROO_CODE};
 pub use codex::Codex;
+pub use continue_dev::Continue;
 pub use gemini_cli::{GeminiCli, GeminiCliLegacy};
+pub use goose::Goose;
 pub use opencode::{KILO_CLI, OPENCODE, OpenCodeFamily};
 pub use qwen_code::QwenCode;
 
@@ -157,6 +163,9 @@ pub fn all_collectors() -> Vec<Box<dyn Collector>> {
         Box::new(CLINE),
         Box::new(ROO_CODE),
         Box::new(KILO_CODE),
+        Box::new(Amp),
+        Box::new(Continue),
+        Box::new(Goose),
     ]
 }
 

@@ -24,6 +24,12 @@ pub enum Tool {
     RooCode,
     /// Kilo Code (VS Code extension, a Roo fork).
     KiloCode,
+    /// Amp (ampcode).
+    Amp,
+    /// Continue (continuedev).
+    Continue,
+    /// Goose (block/goose).
+    Goose,
 }
 
 impl Tool {
@@ -38,6 +44,9 @@ impl Tool {
         Tool::Cline,
         Tool::RooCode,
         Tool::KiloCode,
+        Tool::Amp,
+        Tool::Continue,
+        Tool::Goose,
     ];
 
     /// The stable id.
@@ -52,6 +61,9 @@ impl Tool {
             Tool::Cline => "cline",
             Tool::RooCode => "roo-code",
             Tool::KiloCode => "kilo-code",
+            Tool::Amp => "amp",
+            Tool::Continue => "continue",
+            Tool::Goose => "goose",
         }
     }
 }
