@@ -6,8 +6,9 @@
 mod bad_input; // missing homes, a corrupt ledger, huge and invalid lines
 mod canary; // no prompt or response text in the ledger, its WAL, any output or log
 mod corpus_totals; // a generated corpus reported exactly, per day, tool and model
+mod estimated; // counts made from text are labelled estimated everywhere
 mod incremental; // appends, partial lines, truncation, replacement, deletion
 mod kill; // SIGKILL at random points of a scan, then exact totals
-mod sources;
+mod sources; // `tokentally sources`: every tool, found or not, what was counted
 mod support; // running the binary, comparing reports with the generator's truth
-mod watch; // a line appended to a log is printed by `watch` // `tokentally sources`: every tool, found or not, what was counted
+mod watch; // a line appended to a log is printed by `watch`

@@ -37,6 +37,7 @@ fn sources_lists_every_tool_with_where_and_what_was_counted() {
         "amp",
         "continue",
         "goose",
+        "copilot",
     ] {
         assert!(tools.contains(&id), "{id} missing from {tools:?}");
     }

@@ -5,6 +5,7 @@ mod claude_code;
 mod cline_family;
 mod codex;
 mod continue_dev;
+mod copilot;
 mod gemini_cli;
 mod goose;
 mod opencode;
@@ -15,6 +16,7 @@ pub use claude_code::ClaudeCode;
 pub use cline_family::{CLINE, ClineFamily, KILO_CODE, ROO_CODE};
 pub use codex::Codex;
 pub use continue_dev::Continue;
+pub use copilot::Copilot;
 pub use gemini_cli::{GeminiCli, GeminiCliLegacy};
 pub use goose::Goose;
 pub use opencode::{KILO_CLI, OPENCODE, OpenCodeFamily};
@@ -166,6 +168,7 @@ pub fn all_collectors() -> Vec<Box<dyn Collector>> {
         Box::new(Amp),
         Box::new(Continue),
         Box::new(Goose),
+        Box::new(Copilot),
     ]
 }
 

@@ -30,6 +30,8 @@ pub enum Tool {
     Continue,
     /// Goose (block/goose).
     Goose,
+    /// GitHub Copilot (VS Code chat, Copilot CLI).
+    Copilot,
 }
 
 impl Tool {
@@ -47,6 +49,7 @@ impl Tool {
         Tool::Amp,
         Tool::Continue,
         Tool::Goose,
+        Tool::Copilot,
     ];
 
     /// The stable id.
@@ -64,6 +67,7 @@ impl Tool {
             Tool::Amp => "amp",
             Tool::Continue => "continue",
             Tool::Goose => "goose",
+            Tool::Copilot => "copilot",
         }
     }
 }
