@@ -38,6 +38,8 @@ fn sources_lists_every_tool_with_where_and_what_was_counted() {
         "continue",
         "goose",
         "copilot",
+        "aider",
+        "cursor",
     ] {
         assert!(tools.contains(&id), "{id} missing from {tools:?}");
     }

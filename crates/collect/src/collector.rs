@@ -1,22 +1,26 @@
 //! The collector trait, and the list of collectors.
 
+mod aider;
 mod amp;
 mod claude_code;
 mod cline_family;
 mod codex;
 mod continue_dev;
 mod copilot;
+mod cursor;
 mod gemini_cli;
 mod goose;
 mod opencode;
 mod qwen_code;
 
+pub use aider::Aider;
 pub use amp::Amp;
 pub use claude_code::ClaudeCode;
 pub use cline_family::{CLINE, ClineFamily, KILO_CODE, ROO_CODE};
 pub use codex::Codex;
 pub use continue_dev::Continue;
 pub use copilot::Copilot;
+pub use cursor::Cursor;
 pub use gemini_cli::{GeminiCli, GeminiCliLegacy};
 pub use goose::Goose;
 pub use opencode::{KILO_CLI, OPENCODE, OpenCodeFamily};
@@ -169,6 +173,8 @@ pub fn all_collectors() -> Vec<Box<dyn Collector>> {
         Box::new(Continue),
         Box::new(Goose),
         Box::new(Copilot),
+        Box::new(Aider),
+        Box::new(Cursor),
     ]
 }
 

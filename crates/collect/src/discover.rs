@@ -42,13 +42,19 @@ pub fn find(collector: &dyn Collector, env: &Env) -> Found {
     let mut roots = collector.roots(env);
     roots.dedup();
     for root in roots {
-        let is_dir = fs::metadata(&root).map(|m| m.is_dir()).unwrap_or(false);
+        // A root is a folder to walk, or (for tools whose log is one
+        // configured file) the log itself.
+        let meta = fs::metadata(&root).ok();
+        let is_dir = meta.as_ref().is_some_and(|m| m.is_dir());
+        let is_file = meta.as_ref().is_some_and(|m| m.is_file());
         if is_dir {
             walk(collector, &root, &mut found);
+        } else if is_file && collector.is_log(&root) {
+            found.files.push(root.clone());
         }
         found.roots.push(Root {
             path: root,
-            found: is_dir,
+            found: is_dir || is_file,
         });
     }
     found.files.sort();

@@ -32,6 +32,10 @@ pub enum Tool {
     Goose,
     /// GitHub Copilot (VS Code chat, Copilot CLI).
     Copilot,
+    /// Aider.
+    Aider,
+    /// Cursor (the editor's own agent and chat).
+    Cursor,
 }
 
 impl Tool {
@@ -50,6 +54,8 @@ impl Tool {
         Tool::Continue,
         Tool::Goose,
         Tool::Copilot,
+        Tool::Aider,
+        Tool::Cursor,
     ];
 
     /// The stable id.
@@ -68,6 +74,8 @@ impl Tool {
             Tool::Continue => "continue",
             Tool::Goose => "goose",
             Tool::Copilot => "copilot",
+            Tool::Aider => "aider",
+            Tool::Cursor => "cursor",
         }
     }
 }
