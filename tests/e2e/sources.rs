@@ -40,6 +40,7 @@ fn sources_lists_every_tool_with_where_and_what_was_counted() {
         "copilot",
         "aider",
         "cursor",
+        "zed",
     ] {
         assert!(tools.contains(&id), "{id} missing from {tools:?}");
     }

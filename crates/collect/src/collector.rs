@@ -12,6 +12,7 @@ mod gemini_cli;
 mod goose;
 mod opencode;
 mod qwen_code;
+mod zed;
 
 pub use aider::Aider;
 pub use amp::Amp;
@@ -25,6 +26,7 @@ pub use gemini_cli::{GeminiCli, GeminiCliLegacy};
 pub use goose::Goose;
 pub use opencode::{KILO_CLI, OPENCODE, OpenCodeFamily};
 pub use qwen_code::QwenCode;
+pub use zed::Zed;
 
 use std::path::{Path, PathBuf};
 
@@ -175,6 +177,7 @@ pub fn all_collectors() -> Vec<Box<dyn Collector>> {
         Box::new(Copilot),
         Box::new(Aider),
         Box::new(Cursor),
+        Box::new(Zed),
     ]
 }
 

@@ -36,6 +36,8 @@ pub enum Tool {
     Aider,
     /// Cursor (the editor's own agent and chat).
     Cursor,
+    /// Zed's built-in agent.
+    Zed,
 }
 
 impl Tool {
@@ -56,6 +58,7 @@ impl Tool {
         Tool::Copilot,
         Tool::Aider,
         Tool::Cursor,
+        Tool::Zed,
     ];
 
     /// The stable id.
@@ -76,6 +79,7 @@ impl Tool {
             Tool::Copilot => "copilot",
             Tool::Aider => "aider",
             Tool::Cursor => "cursor",
+            Tool::Zed => "zed",
         }
     }
 }
