@@ -91,7 +91,8 @@ fn wait_for_change(
             return;
         }
         match rx.recv_timeout(tick) {
-            Ok(_) => break,
+            Ok(event) if is_change(&event) => break,
+            Ok(_) => continue,
             Err(mpsc::RecvTimeoutError::Timeout) => continue,
             Err(mpsc::RecvTimeoutError::Disconnected) => return,
         }
@@ -99,8 +100,43 @@ fn wait_for_change(
     // Then until the burst is quiet, or it has lasted long enough.
     let deadline = Instant::now() + timing.max_delay;
     while let Some(left) = deadline.checked_duration_since(Instant::now()) {
-        if rx.recv_timeout(timing.debounce.min(left)).is_err() {
-            return;
+        match rx.recv_timeout(timing.debounce.min(left)) {
+            // Any event, a change or not, means the burst is still going.
+            Ok(_) => continue,
+            Err(_) => return,
         }
+    }
+}
+
+/// Whether an event can mean new data. Reads are not: a scan opens the
+/// folders it walks, and reacting to that would rescan forever.
+fn is_change(event: &notify::Result<notify::Event>) -> bool {
+    match event {
+        Ok(e) => !matches!(e.kind, notify::EventKind::Access(_)),
+        // The watcher lost track (queue overflow): look again.
+        Err(_) => true,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_are_not_changes_but_writes_and_lost_events_are() {
+        use notify::{
+            Event, EventKind,
+            event::{AccessKind, CreateKind, ModifyKind},
+        };
+        assert!(!is_change(&Ok(Event::new(EventKind::Access(
+            AccessKind::Any
+        )))));
+        assert!(is_change(&Ok(Event::new(EventKind::Modify(
+            ModifyKind::Any
+        )))));
+        assert!(is_change(&Ok(Event::new(EventKind::Create(
+            CreateKind::File
+        )))));
+        assert!(is_change(&Err(notify::Error::generic("queue overflow"))));
     }
 }
