@@ -8,6 +8,7 @@
 
 mod claude;
 mod codex;
+pub mod mixed;
 mod text;
 
 use std::{
@@ -83,6 +84,17 @@ pub(crate) struct Call {
 }
 
 impl Truth {
+    /// Counts a call whose counts are estimates.
+    pub(crate) fn count_estimated(&mut self, tool: &str, model: &str, call: Call) {
+        self.count(tool, model, call);
+        let day = jiff::Timestamp::from_millisecond(call.at_ms)
+            .map(|t| t.strftime("%Y-%m-%d").to_string())
+            .unwrap_or_default();
+        if let Some(c) = self.0.get_mut(&(day, tool.to_owned(), model.to_owned())) {
+            c.estimated_calls += 1;
+        }
+    }
+
     pub(crate) fn count(&mut self, tool: &str, model: &str, call: Call) {
         let day = jiff::Timestamp::from_millisecond(call.at_ms)
             .map(|t| t.strftime("%Y-%m-%d").to_string())
@@ -125,6 +137,7 @@ impl Truth {
             t.reasoning_tokens += c.reasoning_tokens;
             t.total_tokens += c.total_tokens;
             t.calls += c.calls;
+            t.estimated_calls += c.estimated_calls;
         }
         t
     }
