@@ -143,8 +143,11 @@ pub trait LineParser: Send {
         out: &mut Vec<UsageEvent>,
     ) -> Result<(), Skip>;
 
-    /// The state to resume from after the lines parsed so far.
-    fn state(&self) -> Vec<u8>;
+    /// The state to resume from after the lines parsed so far (none for
+    /// formats whose lines stand alone).
+    fn state(&self) -> Vec<u8> {
+        Vec::new()
+    }
 }
 
 /// Why a line was skipped.

@@ -111,6 +111,25 @@ pub fn fixture(tool_dir: &str, name: &str) -> PathBuf {
         .join(name)
 }
 
+impl Sandbox {
+    /// Asserts that no canary from the home reached the ledger's files.
+    pub fn assert_no_canary_in_ledger(&self) {
+        let home = all_bytes_under(&self.home());
+        assert!(
+            home.iter()
+                .any(|(_, b)| memchr::memmem::find(b, b"TTCANARY").is_some()),
+            "no canary planted"
+        );
+        for (path, bytes) in all_bytes_under(&self.dir.path().join("data")) {
+            assert!(
+                memchr::memmem::find(&bytes, b"TTCANARY").is_none(),
+                "canary in {}",
+                path.display()
+            );
+        }
+    }
+}
+
 /// Every byte under `dir`, for canary checks.
 pub fn all_bytes_under(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
     let mut out = Vec::new();

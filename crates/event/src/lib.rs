@@ -169,6 +169,54 @@ pub struct UsageEvent {
 }
 
 impl UsageEvent {
+    /// A call read from a tool's own log: exact counts (`Provenance::Log`),
+    /// the most complete record winning, no replay lineage, no source yet.
+    pub fn logged(
+        tool: Tool,
+        at_ms: i64,
+        session: Key,
+        call: Key,
+        model: Model,
+        tokens: Tokens,
+    ) -> Self {
+        UsageEvent {
+            at_ms,
+            tool,
+            session,
+            call,
+            model,
+            tokens,
+            provenance: Provenance::Log,
+            source: SourceRef::default(),
+            rank: Rank::most_complete(&tokens, at_ms),
+            lineage: None,
+        }
+    }
+
+    /// With another provenance.
+    pub fn with_provenance(mut self, provenance: Provenance) -> Self {
+        self.provenance = provenance;
+        self
+    }
+
+    /// Read at `offset` of its file.
+    pub fn at_offset(mut self, offset: u64) -> Self {
+        self.source.offset = offset;
+        self
+    }
+
+    /// With another ranking of its records.
+    pub fn ranked(mut self, rank: Rank) -> Self {
+        self.rank = rank;
+        self
+    }
+
+    /// With replay lineage.
+    pub fn with_lineage(mut self, lineage: Lineage) -> Self {
+        self.lineage = Some(lineage);
+        self
+    }
+
     /// Folds another record of the same call into this one, as the store
     /// does: the higher rank wins whole, and a call seen as a primary
     /// anywhere is a primary.

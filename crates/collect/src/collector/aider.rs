@@ -16,7 +16,7 @@ use std::{
 };
 
 use serde::Deserialize;
-use tokentally_event::{Key, Model, Provenance, Rank, SourceRef, Tokens, Tool, UsageEvent};
+use tokentally_event::{Key, Model, Tokens, Tool, UsageEvent};
 
 use super::{Collector, Format, LineFormat, LineParser, Skip};
 use crate::Env;
@@ -118,23 +118,18 @@ impl LineParser for Parser {
             .main_model
             .as_deref()
             .map(|m| m.rsplit('/').next().unwrap_or(m));
-        out.push(UsageEvent {
-            at_ms,
-            tool: Tool::Aider,
-            session: Key::of(&[b"aider"]),
-            call: Key::of(&[line]),
-            model: model.map_or_else(Model::unknown, Model::new),
-            tokens,
-            provenance: Provenance::Log,
-            source: SourceRef { file_id: 0, offset },
-            rank: Rank::most_complete(&tokens, at_ms),
-            lineage: None,
-        });
+        out.push(
+            UsageEvent::logged(
+                Tool::Aider,
+                at_ms,
+                Key::of(&[b"aider"]),
+                Key::of(&[line]),
+                model.map_or_else(Model::unknown, Model::new),
+                tokens,
+            )
+            .at_offset(offset),
+        );
         Ok(())
-    }
-
-    fn state(&self) -> Vec<u8> {
-        Vec::new()
     }
 }
 

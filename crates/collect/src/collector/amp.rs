@@ -9,7 +9,7 @@
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
-use tokentally_event::{Key, Model, Provenance, Rank, SourceRef, Tokens, Tool, UsageEvent};
+use tokentally_event::{Key, Model, Tokens, Tool, UsageEvent};
 
 use super::{Collector, Format, WholeError, WholeFormat};
 use crate::{Env, platform::xdg_data_home, timestamp};
@@ -139,18 +139,14 @@ impl WholeFormat for Amp {
                 if tokens.is_zero() {
                     return;
                 }
-                out.push(UsageEvent {
+                out.push(UsageEvent::logged(
+                    Tool::Amp,
                     at_ms,
-                    tool: Tool::Amp,
-                    session: Key::of(&[id.as_bytes()]),
-                    call: Key::of(&[id.as_bytes(), &message_id.to_be_bytes()]),
-                    model: model.map_or_else(Model::unknown, Model::new),
+                    Key::of(&[id.as_bytes()]),
+                    Key::of(&[id.as_bytes(), &message_id.to_be_bytes()]),
+                    model.map_or_else(Model::unknown, Model::new),
                     tokens,
-                    provenance: Provenance::Log,
-                    source: SourceRef::default(),
-                    rank: Rank::most_complete(&tokens, at_ms),
-                    lineage: None,
-                });
+                ));
             };
         for m in thread
             .messages

@@ -16,9 +16,7 @@ use std::{
 
 use memchr::memmem::Finder;
 use serde::Deserialize;
-use tokentally_event::{
-    Key, Lineage, Model, Provenance, Rank, SourceRef, Tokens, Tool, UsageEvent,
-};
+use tokentally_event::{Key, Lineage, Model, Tokens, Tool, UsageEvent};
 
 use super::{Collector, Format, LineFormat, LineParser, Skip};
 use crate::{Env, timestamp};
@@ -177,26 +175,22 @@ impl LineParser for Parser {
             .session_id
             .as_deref()
             .map_or(self.fallback_session, |s| Key::of(&[s.as_bytes()]));
-        out.push(UsageEvent {
-            at_ms,
-            tool: Tool::ClaudeCode,
-            session,
-            call,
-            model: Model::new(model),
-            tokens,
-            provenance: Provenance::Log,
-            source: SourceRef { file_id: 0, offset },
-            rank: Rank::most_complete(&tokens, at_ms),
-            lineage: Some(Lineage {
+        out.push(
+            UsageEvent::logged(
+                Tool::ClaudeCode,
+                at_ms,
+                session,
+                call,
+                Model::new(model),
+                tokens,
+            )
+            .at_offset(offset)
+            .with_lineage(Lineage {
                 group,
                 side_copy: parsed.is_sidechain.unwrap_or(false),
             }),
-        });
+        );
         Ok(())
-    }
-
-    fn state(&self) -> Vec<u8> {
-        Vec::new()
     }
 }
 

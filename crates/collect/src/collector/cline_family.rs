@@ -14,7 +14,7 @@
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
-use tokentally_event::{Key, Model, Provenance, Rank, SourceRef, Tokens, Tool, UsageEvent};
+use tokentally_event::{Key, Model, Provenance, Tokens, Tool, UsageEvent};
 
 use super::{Collector, Format, WholeError, WholeFormat};
 use crate::{
@@ -189,25 +189,22 @@ impl WholeFormat for ClineFamily {
                 continue;
             }
             let model = request.model_id.clone().or_else(|| model_at(&models, ts));
-            out.push(UsageEvent {
-                at_ms: ts,
-                tool: self.tool,
-                session: Key::of(&[task.as_bytes()]),
-                call: Key::of(&[task.as_bytes(), &ts.to_be_bytes()]),
-                model: model.as_deref().map_or_else(Model::unknown, Model::new),
-                tokens,
-                provenance: if request.usage_missing == Some(true) {
+            out.push(
+                UsageEvent::logged(
+                    self.tool,
+                    ts,
+                    Key::of(&[task.as_bytes()]),
+                    Key::of(&[task.as_bytes(), &ts.to_be_bytes()]),
+                    model.as_deref().map_or_else(Model::unknown, Model::new),
+                    tokens,
+                )
+                .with_provenance(if request.usage_missing == Some(true) {
                     Provenance::Estimated
                 } else {
                     Provenance::Log
-                },
-                source: SourceRef {
-                    file_id: 0,
-                    offset: 0,
-                },
-                rank: Rank::most_complete(&tokens, ts),
-                lineage: None,
-            });
+                })
+                .at_offset(0),
+            );
         }
         Ok(Vec::new())
     }

@@ -17,7 +17,7 @@ use std::{
 use memchr::memmem::Finder;
 
 use serde::{Deserialize, Serialize};
-use tokentally_event::{Key, Model, Provenance, Rank, SourceRef, Tokens, Tool, UsageEvent};
+use tokentally_event::{Key, Model, Rank, Tokens, Tool, UsageEvent};
 
 use super::{Collector, Format, LineFormat, LineParser, Skip};
 use crate::{Env, timestamp};
@@ -263,18 +263,18 @@ impl Parser {
             .as_deref()
             .or(info.model.as_deref())
             .map_or_else(Model::unknown, Model::new);
-        out.push(UsageEvent {
-            at_ms,
-            tool: Tool::Codex,
-            session: Key(self.state.session),
-            call: Key::of(&[&at_ms.to_be_bytes(), &total_key, &last_key]),
-            model,
-            tokens,
-            provenance: Provenance::Log,
-            source: SourceRef { file_id: 0, offset },
-            rank: Rank::smallest(&tokens),
-            lineage: None,
-        });
+        out.push(
+            UsageEvent::logged(
+                Tool::Codex,
+                at_ms,
+                Key(self.state.session),
+                Key::of(&[&at_ms.to_be_bytes(), &total_key, &last_key]),
+                model,
+                tokens,
+            )
+            .at_offset(offset)
+            .ranked(Rank::smallest(&tokens)),
+        );
     }
 
     /// True while reading the opening burst of a spawned sub-agent: its

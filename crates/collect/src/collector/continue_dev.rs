@@ -13,7 +13,7 @@ use std::{
 };
 
 use serde::Deserialize;
-use tokentally_event::{Key, Model, Provenance, Rank, SourceRef, Tokens, Tool, UsageEvent};
+use tokentally_event::{Key, Model, Provenance, Tokens, Tool, UsageEvent};
 
 use super::{Collector, Format, LineFormat, LineParser, Skip};
 use crate::{Env, timestamp};
@@ -87,26 +87,22 @@ impl LineParser for Parser {
             output,
             ..Tokens::default()
         };
-        out.push(UsageEvent {
-            at_ms,
-            tool: Tool::Continue,
-            session: Key::of(&[b"continue"]),
-            call: Key::of(&[line]),
-            model: record
-                .model
-                .as_deref()
-                .map_or_else(Model::unknown, Model::new),
-            tokens,
-            provenance: Provenance::Estimated,
-            source: SourceRef { file_id: 0, offset },
-            rank: Rank::most_complete(&tokens, at_ms),
-            lineage: None,
-        });
+        out.push(
+            UsageEvent::logged(
+                Tool::Continue,
+                at_ms,
+                Key::of(&[b"continue"]),
+                Key::of(&[line]),
+                record
+                    .model
+                    .as_deref()
+                    .map_or_else(Model::unknown, Model::new),
+                tokens,
+            )
+            .with_provenance(Provenance::Estimated)
+            .at_offset(offset),
+        );
         Ok(())
-    }
-
-    fn state(&self) -> Vec<u8> {
-        Vec::new()
     }
 }
 

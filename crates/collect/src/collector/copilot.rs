@@ -13,7 +13,7 @@
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
-use tokentally_event::{Key, Model, Provenance, Rank, SourceRef, Tokens, Tool, UsageEvent};
+use tokentally_event::{Key, Model, Provenance, Tokens, Tool, UsageEvent};
 
 use super::{Collector, Format, WholeError, WholeFormat};
 use crate::{
@@ -192,22 +192,21 @@ fn event(session: &str, index: usize, request: &Value) -> Option<UsageEvent> {
         .map(str::to_owned)
         .unwrap_or_else(|| index.to_string());
     let exact = reported_in.is_some() && reported_out.is_some();
-    Some(UsageEvent {
-        at_ms,
-        tool: Tool::Copilot,
-        session: Key::of(&[session.as_bytes()]),
-        call: Key::of(&[session.as_bytes(), id.as_bytes()]),
-        model: Model::new(model),
-        tokens,
-        provenance: if exact {
+    Some(
+        UsageEvent::logged(
+            Tool::Copilot,
+            at_ms,
+            Key::of(&[session.as_bytes()]),
+            Key::of(&[session.as_bytes(), id.as_bytes()]),
+            Model::new(model),
+            tokens,
+        )
+        .with_provenance(if exact {
             Provenance::Log
         } else {
             Provenance::Estimated
-        },
-        source: SourceRef::default(),
-        rank: Rank::most_complete(&tokens, at_ms),
-        lineage: None,
-    })
+        }),
+    )
 }
 
 fn prompt_text(request: &Value) -> String {

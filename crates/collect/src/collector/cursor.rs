@@ -17,7 +17,7 @@ use std::{
 };
 
 use serde::Deserialize;
-use tokentally_event::{Key, Model, Provenance, Rank, SourceRef, Tokens, Tool, UsageEvent};
+use tokentally_event::{Key, Model, Provenance, Tokens, Tool, UsageEvent};
 
 use super::{
     Collector, Format, Stamp, WholeError, WholeFormat,
@@ -184,19 +184,18 @@ fn event(
     if tokens.is_zero() {
         return None;
     }
-    Some(UsageEvent {
-        at_ms,
-        tool: Tool::Cursor,
-        session: Key::of(&[composer.as_bytes()]),
-        call: Key::of(&[key.as_bytes()]),
-        // "default" is Cursor's Auto mode: the real model is unknown.
-        model: name.map_or_else(Model::unknown, Model::new),
-        tokens,
-        provenance,
-        source: SourceRef::default(),
-        rank: Rank::most_complete(&tokens, at_ms),
-        lineage: None,
-    })
+    Some(
+        UsageEvent::logged(
+            Tool::Cursor,
+            at_ms,
+            Key::of(&[composer.as_bytes()]),
+            Key::of(&[key.as_bytes()]),
+            // "default" is Cursor's Auto mode: the real model is unknown.
+            name.map_or_else(Model::unknown, Model::new),
+            tokens,
+        )
+        .with_provenance(provenance),
+    )
 }
 
 #[cfg(test)]
@@ -272,13 +271,7 @@ mod tests {
             }
         );
         assert_eq!(s.estimated_calls(Cursor), 1);
-        for (p, bytes) in crate::testkit::all_bytes_under(&s.dir.path().join("data")) {
-            assert!(
-                memchr::memmem::find(&bytes, b"TTCANARY").is_none(),
-                "{}",
-                p.display()
-            );
-        }
+        s.assert_no_canary_in_ledger();
     }
 
     #[test]

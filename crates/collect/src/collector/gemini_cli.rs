@@ -17,7 +17,7 @@ use std::{
 
 use memchr::memmem::Finder;
 use serde::Deserialize;
-use tokentally_event::{Key, Model, Provenance, Rank, SourceRef, Tokens, Tool, UsageEvent};
+use tokentally_event::{Key, Model, Tokens, Tool, UsageEvent};
 
 use super::{Collector, Format, LineFormat, LineParser, Skip, WholeError, WholeFormat};
 use crate::{Env, timestamp};
@@ -166,23 +166,21 @@ impl Message<'_> {
             output: t.output.unwrap_or(0) + thoughts,
             reasoning: thoughts,
         };
-        Some(UsageEvent {
-            at_ms,
-            tool: Tool::GeminiCli,
-            session: Key::of(&[session.as_bytes()]),
-            call: Key::of(&[session.as_bytes(), id.as_bytes()]),
-            model: self
-                .model
-                .as_deref()
-                .map_or_else(Model::unknown, Model::new),
-            tokens,
-            provenance: Provenance::Log,
-            source: SourceRef { file_id: 0, offset },
+        Some(
+            UsageEvent::logged(
+                Tool::GeminiCli,
+                at_ms,
+                Key::of(&[session.as_bytes()]),
+                Key::of(&[session.as_bytes(), id.as_bytes()]),
+                self.model
+                    .as_deref()
+                    .map_or_else(Model::unknown, Model::new),
+                tokens,
+            )
             // The re-appended record with tokens is the final one; among
-            // records with tokens the fullest wins.
-            rank: Rank::most_complete(&tokens, at_ms),
-            lineage: None,
-        })
+            // records with tokens the fullest wins (the default rank).
+            .at_offset(offset),
+        )
     }
 }
 

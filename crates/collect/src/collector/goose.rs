@@ -17,7 +17,7 @@ use std::{
 };
 
 use serde::{Deserialize, Serialize};
-use tokentally_event::{Key, Model, Provenance, Rank, SourceRef, Tokens, Tool, UsageEvent};
+use tokentally_event::{Key, Model, Rank, Tokens, Tool, UsageEvent};
 
 use super::{
     Collector, Format, Stamp, WholeError, WholeFormat,
@@ -111,18 +111,17 @@ impl WholeFormat for Goose {
                 output: now[1] - before[1],
                 ..Tokens::default()
             };
-            out.push(UsageEvent {
-                at_ms,
-                tool: Tool::Goose,
-                session: Key::of(&[id.as_bytes()]),
-                call: Key::of(&[id.as_bytes(), &now[0].to_be_bytes(), &now[1].to_be_bytes()]),
-                model: model_name(model.as_deref()),
-                tokens,
-                provenance: Provenance::Log,
-                source: SourceRef::default(),
-                rank: Rank::smallest(&tokens),
-                lineage: None,
-            });
+            out.push(
+                UsageEvent::logged(
+                    Tool::Goose,
+                    at_ms,
+                    Key::of(&[id.as_bytes()]),
+                    Key::of(&[id.as_bytes(), &now[0].to_be_bytes(), &now[1].to_be_bytes()]),
+                    model_name(model.as_deref()),
+                    tokens,
+                )
+                .ranked(Rank::smallest(&tokens)),
+            );
         }
         Ok(serde_json::to_vec(&seen).unwrap_or_default())
     }

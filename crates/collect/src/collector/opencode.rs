@@ -16,7 +16,7 @@ use std::{
 
 use rusqlite::{Connection, OpenFlags};
 use serde::Deserialize;
-use tokentally_event::{Key, Model, Provenance, Rank, SourceRef, Tokens, Tool, UsageEvent};
+use tokentally_event::{Key, Model, Tokens, Tool, UsageEvent};
 
 use super::{Collector, Format, Stamp, WholeError, WholeFormat};
 use crate::{Env, platform::xdg_data_home};
@@ -113,21 +113,17 @@ impl WholeFormat for OpenCodeFamily {
             if tokens.is_zero() {
                 continue;
             }
-            out.push(UsageEvent {
+            out.push(UsageEvent::logged(
+                self.tool,
                 at_ms,
-                tool: self.tool,
-                session: Key::of(&[session.as_bytes()]),
-                call: Key::of(&[id.as_bytes()]),
-                model: message
+                Key::of(&[session.as_bytes()]),
+                Key::of(&[id.as_bytes()]),
+                message
                     .model_id
                     .as_deref()
                     .map_or_else(Model::unknown, Model::new),
                 tokens,
-                provenance: Provenance::Log,
-                source: SourceRef::default(),
-                rank: Rank::most_complete(&tokens, at_ms),
-                lineage: None,
-            });
+            ));
         }
         Ok(Vec::new())
     }

@@ -15,7 +15,7 @@ use std::{
 
 use memchr::memmem::Finder;
 use serde::Deserialize;
-use tokentally_event::{Key, Model, Provenance, Rank, SourceRef, Tokens, Tool, UsageEvent};
+use tokentally_event::{Key, Model, Tokens, Tool, UsageEvent};
 
 use super::{Collector, Format, LineFormat, LineParser, Skip};
 use crate::{Env, timestamp};
@@ -145,26 +145,21 @@ impl LineParser for Parser {
         if tokens.is_zero() {
             return Ok(());
         }
-        out.push(UsageEvent {
-            at_ms,
-            tool: Tool::QwenCode,
-            session: Key::of(&[record.session_id.as_deref().unwrap_or_default().as_bytes()]),
-            call: Key::of(&[uuid.as_bytes()]),
-            model: record
-                .model
-                .as_deref()
-                .map_or_else(Model::unknown, Model::new),
-            tokens,
-            provenance: Provenance::Log,
-            source: SourceRef { file_id: 0, offset },
-            rank: Rank::most_complete(&tokens, at_ms),
-            lineage: None,
-        });
+        out.push(
+            UsageEvent::logged(
+                Tool::QwenCode,
+                at_ms,
+                Key::of(&[record.session_id.as_deref().unwrap_or_default().as_bytes()]),
+                Key::of(&[uuid.as_bytes()]),
+                record
+                    .model
+                    .as_deref()
+                    .map_or_else(Model::unknown, Model::new),
+                tokens,
+            )
+            .at_offset(offset),
+        );
         Ok(())
-    }
-
-    fn state(&self) -> Vec<u8> {
-        Vec::new()
     }
 }
 

@@ -16,7 +16,7 @@ use std::{
 };
 
 use serde::Deserialize;
-use tokentally_event::{Key, Model, Provenance, Rank, SourceRef, Tokens, Tool, UsageEvent};
+use tokentally_event::{Key, Model, Rank, Tokens, Tool, UsageEvent};
 
 use super::{
     Collector, Format, Stamp, WholeError, WholeFormat,
@@ -154,19 +154,18 @@ impl WholeFormat for Zed {
                 if tokens.is_zero() {
                     continue;
                 }
-                out.push(UsageEvent {
-                    at_ms: seen_at,
-                    tool: Tool::Zed,
-                    session: Key::of(&[id.as_bytes()]),
-                    call: Key::of(&[id.as_bytes(), request.as_bytes()]),
-                    model: model.clone(),
-                    tokens,
-                    provenance: Provenance::Log,
-                    source: SourceRef::default(),
+                out.push(
+                    UsageEvent::logged(
+                        Tool::Zed,
+                        seen_at,
+                        Key::of(&[id.as_bytes()]),
+                        Key::of(&[id.as_bytes(), request.as_bytes()]),
+                        model.clone(),
+                        tokens,
+                    )
                     // Equal counts tie on time: the earliest sighting wins.
-                    rank: Rank::most_complete(&tokens, -seen_at),
-                    lineage: None,
-                });
+                    .ranked(Rank::most_complete(&tokens, -seen_at)),
+                );
             }
         }
         Ok(Vec::new())
@@ -231,13 +230,7 @@ mod tests {
         };
         assert_eq!(s.get("2026-03-05", Zed, "claude-sonnet-4-5"), first);
         assert_eq!(s.get("2026-03-06", Zed, "claude-sonnet-4-5").calls, 1);
-        for (p, bytes) in crate::testkit::all_bytes_under(&s.dir.path().join("data")) {
-            assert!(
-                memchr::memmem::find(&bytes, b"TTCANARY").is_none(),
-                "{}",
-                p.display()
-            );
-        }
+        s.assert_no_canary_in_ledger();
     }
 
     #[test]

@@ -113,6 +113,8 @@ fn steps_are_summed_and_a_message_without_steps_uses_its_own_tokens() {
         calls: 2,
     };
     assert_eq!(got, want);
+    // The tool's database holds text; the ledger does not.
+    s.assert_no_canary_in_ledger();
 }
 
 #[test]
