@@ -159,3 +159,14 @@ pub fn write_some(
     }
     written.iter().zip(files).any(|(w, (_, b))| *w < b.len())
 }
+
+/// A child process killed when the guard is dropped, so a failing
+/// assertion does not leave it running.
+pub struct Running(pub std::process::Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}

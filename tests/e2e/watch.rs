@@ -4,7 +4,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use crate::support::Fixture;
+use crate::support::{Fixture, Running};
 
 /// A Claude Code assistant line for one new call with output 4242, whose
 /// text is `text`.
@@ -17,13 +17,14 @@ pub fn call_line(message_id: &str, text: &str) -> String {
 #[test]
 fn watch_prints_a_call_appended_to_a_log_within_a_second_or_so() {
     let f = Fixture::generated(41, 1);
-    let mut child = f
-        .command(&["watch"])
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = Running(
+        f.command(&["watch"])
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
     let (tx, rx) = mpsc::channel();
-    let stdout = child.stdout.take().unwrap();
+    let stdout = child.0.stdout.take().unwrap();
     std::thread::spawn(move || {
         for line in BufReader::new(stdout).lines() {
             let Ok(line) = line else { break };
@@ -46,8 +47,7 @@ fn watch_prints_a_call_appended_to_a_log_within_a_second_or_so() {
         .unwrap();
     let printed = wait_for(&rx, |l| l.contains("output 4242"), Duration::from_secs(10));
     let latency = appended.elapsed();
-    let _ = child.kill();
-    child.wait().unwrap();
+    drop(child);
     let line = printed.expect("the appended call was printed");
     assert!(
         line.contains("claude-code") && line.contains("input 7") && line.contains("[log]"),

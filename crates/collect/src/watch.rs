@@ -25,6 +25,9 @@ pub struct WatchTiming {
     pub max_delay: Duration,
     /// Rescan this often even without events.
     pub rescan: Duration,
+    /// Rescan this soon after something was created: a file made in a new
+    /// folder right after the folder can beat the watch on that folder.
+    pub after_create: Duration,
 }
 
 impl Default for WatchTiming {
@@ -33,6 +36,7 @@ impl Default for WatchTiming {
             debounce: Duration::from_millis(100),
             max_delay: Duration::from_millis(500),
             rescan: Duration::from_secs(30),
+            after_create: Duration::from_secs(1),
         }
     }
 }
@@ -61,51 +65,72 @@ pub fn watch(
         source,
     })?;
     let mut watched = HashSet::new();
+    let mut next_rescan = timing.rescan;
     while !stop.load(Ordering::Relaxed) {
         let summary = scan(store, collectors, env, &options, &|_| {})?;
-        on_scan(&summary);
+        // Watch new roots before telling anyone we are watching; what was
+        // written between the scan and the watch is caught by a rescan soon.
+        let mut new_roots = false;
         for tool in &summary.tools {
             for root in tool.roots.iter().filter(|r| r.found) {
-                if watched.insert(root.path.clone())
-                    && let Err(e) = watcher.watch(&root.path, RecursiveMode::Recursive)
-                {
-                    tracing::warn!(path = %root.path.display(), error = %e, "Cannot watch; relying on rescans.");
+                if watched.insert(root.path.clone()) {
+                    new_roots = true;
+                    if let Err(e) = watcher.watch(&root.path, RecursiveMode::Recursive) {
+                        tracing::warn!(path = %root.path.display(), error = %e, "Cannot watch; relying on rescans.");
+                    }
                 }
             }
         }
-        wait_for_change(&rx, timing, stop);
+        on_scan(&summary);
+        if new_roots {
+            next_rescan = timing.after_create;
+        }
+        let created = wait_for_change(&rx, timing, next_rescan, stop);
+        next_rescan = if created {
+            timing.after_create
+        } else {
+            timing.rescan
+        };
     }
     Ok(())
 }
 
+/// Waits for a change (or `rescan`), then for its burst to end; true when
+/// something was created in it.
 fn wait_for_change(
     rx: &mpsc::Receiver<notify::Result<notify::Event>>,
     timing: WatchTiming,
+    rescan: Duration,
     stop: &AtomicBool,
-) {
+) -> bool {
     let tick = Duration::from_millis(200);
-    let until = Instant::now() + timing.rescan;
+    let until = Instant::now() + rescan;
     // Wait for the first event, checking `stop` every tick.
-    loop {
+    let mut created = loop {
         if stop.load(Ordering::Relaxed) || Instant::now() >= until {
-            return;
+            return false;
         }
-        match rx.recv_timeout(tick) {
-            Ok(event) if is_change(&event) => break,
+        match rx.recv_timeout(tick.min(until.saturating_duration_since(Instant::now()))) {
+            Ok(event) if is_change(&event) => break is_creation(&event),
             Ok(_) => continue,
             Err(mpsc::RecvTimeoutError::Timeout) => continue,
-            Err(mpsc::RecvTimeoutError::Disconnected) => return,
+            Err(mpsc::RecvTimeoutError::Disconnected) => return false,
         }
-    }
+    };
     // Then until the burst is quiet, or it has lasted long enough.
     let deadline = Instant::now() + timing.max_delay;
     while let Some(left) = deadline.checked_duration_since(Instant::now()) {
         match rx.recv_timeout(timing.debounce.min(left)) {
             // Any event, a change or not, means the burst is still going.
-            Ok(_) => continue,
-            Err(_) => return,
+            Ok(event) => created |= is_creation(&event),
+            Err(_) => break,
         }
     }
+    created
+}
+
+fn is_creation(event: &notify::Result<notify::Event>) -> bool {
+    matches!(event, Ok(e) if matches!(e.kind, notify::EventKind::Create(_)))
 }
 
 /// Whether an event can mean new data. Reads are not: a scan opens the
