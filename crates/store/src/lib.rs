@@ -156,9 +156,13 @@ impl Store {
         touched.retain(|group| side_groups.contains(group));
         touched.sort_unstable();
         touched.dedup();
+        let mut replays = Vec::new();
         for (tool, group) in touched {
-            table::events::resolve_replays(&tx, tool, &group, &mut deltas).map_err(err)?;
+            table::events::resolve_replays(&tx, tool, &group, &mut deltas, &mut replays)
+                .map_err(err)?;
         }
+        // A replay read before its call is not a new call.
+        summary.new_calls.retain(|e| !replays.contains(&e.call));
         deltas.apply(&tx).map_err(err)?;
         tx.commit().map_err(err)?;
         // Kept only after the commit: a failed transaction reloads it.

@@ -22,6 +22,12 @@ pub fn run(store: &mut Store, args: &ReportArgs) -> anyhow::Result<()> {
     let slots = store.slots(&spec.query()?)?;
     let report = tokentally_report::build(&spec, &slots);
     if args.json {
+        // stdout stays pure JSON; the hint goes to stderr.
+        if report.rows.is_empty()
+            && let Some(hint) = summary::no_logs_hint(&scanned)
+        {
+            eprintln!("{hint}");
+        }
         output::line(&serde_json::to_string(&report)?)?;
         return Ok(());
     }

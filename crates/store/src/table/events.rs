@@ -163,13 +163,14 @@ pub(crate) const RESOLVE_REPLAYS: &str =
          WHERE p.tool = ?1 AND p.call_key BETWEEN ?3 AND ?4 AND p.grp = ?2
            AND p.side_copy = 0 AND p.call_key <> events.call_key)
      RETURNING counted, at_ms, model, input, cache_read, cache_write, output, reasoning,
-               provenance";
+               provenance, call_key";
 
 pub(crate) fn resolve_replays(
     conn: &Connection,
     tool: Tool,
     group: &Key,
     deltas: &mut SlotDeltas,
+    uncounted: &mut Vec<Key>,
 ) -> rusqlite::Result<()> {
     // The primaries of a group are found by the range of its members' keys.
     let (low, high) = group.member_range();
@@ -182,6 +183,9 @@ pub(crate) fn resolve_replays(
     ])?;
     while let Some(row) = rows.next()? {
         let now_counted: bool = row.get(0)?;
+        if !now_counted && let Some(key) = Key::from_slice(&row.get::<_, Vec<u8>>(9)?) {
+            uncounted.push(key);
+        }
         deltas.add(
             tool,
             &Counted::from_row(row, 1)?,
