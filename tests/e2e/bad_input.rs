@@ -19,6 +19,60 @@ fn a_machine_without_logs_says_where_it_looked_and_how_to_point_elsewhere() {
 }
 
 #[test]
+fn a_home_that_does_not_exist_is_no_error_and_gets_the_same_hint() {
+    let f = Fixture::empty();
+    let missing = f.dir.path().join("no/such/home");
+    for args in [&["scan"][..], &["report"]] {
+        let out = crate::support::command(&missing, &f.data(), args)
+            .output()
+            .unwrap();
+        let (stdout, stderr) = (
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr),
+        );
+        assert!(out.status.success(), "{args:?}: {stderr}");
+        let all = format!("{stdout}{stderr}");
+        assert!(all.contains("No AI tool logs found"), "{args:?}: {all}");
+        assert!(
+            all.contains("CLAUDE_CONFIG_DIR") && all.contains("CODEX_HOME"),
+            "{args:?}: {all}"
+        );
+        assert!(!all.contains("panicked"), "{args:?}: {all}");
+    }
+    // Pointing the tools' own variables at missing folders is no error either.
+    let out = f
+        .command(&["scan"])
+        .env("CLAUDE_CONFIG_DIR", &missing)
+        .env("CODEX_HOME", &missing)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).contains("No AI tool logs found"));
+}
+
+/// `report --json` keeps its stdout to the JSON (no rows), and still tells
+/// a person at the terminal why, on stderr.
+#[test]
+fn a_json_report_without_logs_is_empty_and_says_why_on_stderr() {
+    let f = Fixture::empty();
+    let missing = f.dir.path().join("no/such/home");
+    let out = crate::support::command(&missing, &f.data(), &["report", "--json", "--tz", "UTC"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["rows"], serde_json::json!([]));
+    assert_eq!(report["totals"]["calls"], 0);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("No AI tool logs found")
+            && err.contains("CLAUDE_CONFIG_DIR")
+            && err.contains("CODEX_HOME"),
+        "stderr: {err}"
+    );
+}
+
+#[test]
 fn the_tools_own_variables_move_the_log_roots() {
     let f = Fixture::generated(61, 1);
     let elsewhere = f.dir.path().join("elsewhere");
@@ -82,10 +136,31 @@ fn huge_invalid_and_garbage_lines_are_skipped_and_counted_never_fatal() {
     file.write_all(b"{\"type\":\"assistant\",\"message\":{\"id\":\"\xff\xfe\",\"usage\":{}}}\n")
         .unwrap();
     file.write_all(b"\x00\x01 binary garbage\n").unwrap();
+    // A call after them all is read.
+    file.write_all(crate::watch::call_line("msg_after_huge", "after").as_bytes())
+        .unwrap();
+    let mut truth = f.truth.clone();
+    let call = tokentally_tests::corpus::Call {
+        at_ms: "2026-10-01T10:00:00Z"
+            .parse::<jiff::Timestamp>()
+            .unwrap()
+            .as_millisecond(),
+        input: 7,
+        cache_read: 100,
+        cache_write: 10,
+        output: 4242,
+        reasoning: 0,
+    };
+    truth.count("claude-code", "claude-sonnet-4-5-20250929", call);
     let out = f.run(&["scan"]);
     let summary = String::from_utf8(out.stdout).unwrap();
-    assert!(summary.contains("2 lines skipped"), "{summary}");
-    assert_report_is(&f.report(false), &f.truth);
+    // The huge line may be parsed (a user line, no call) or skipped.
+    assert!(
+        summary.contains("2 lines skipped") || summary.contains("3 lines skipped"),
+        "{summary}"
+    );
+    assert!(summary.contains(" 1 new calls"), "{summary}");
+    assert_report_is(&f.report(false), &truth);
 }
 
 #[test]

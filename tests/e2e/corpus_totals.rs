@@ -72,3 +72,25 @@ fn the_table_shows_the_totals() {
         "{total_line}"
     );
 }
+
+/// The first scan's summary counts each call once: replays and copies read
+/// before the call they repeat are not new calls.
+#[test]
+fn a_first_scan_says_how_many_calls_it_found() {
+    let f = Fixture::generated(14, 8);
+    let out = f.run(&["scan"]);
+    let summary = String::from_utf8(out.stdout).unwrap();
+    let calls = f.truth.totals().calls;
+    let grouped = calls
+        .to_string()
+        .as_bytes()
+        .rchunks(3)
+        .rev()
+        .map(|c| std::str::from_utf8(c).unwrap())
+        .collect::<Vec<_>>()
+        .join(",");
+    assert!(
+        summary.contains(&format!(": {grouped} new calls")),
+        "{calls} calls: {summary}"
+    );
+}

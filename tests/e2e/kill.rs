@@ -9,7 +9,8 @@ use crate::support::{Fixture, assert_report_is, command, write_some};
 /// counted twice).
 #[test]
 fn sigkill_at_random_points_never_loses_or_double_counts() {
-    let f = Fixture::generated(21, 48);
+    // 150 MB: a full scan takes 1 to 2 s in a debug build.
+    let f = Fixture::generated(21, 150);
     // How long an uninterrupted scan takes here with a warm page cache (into
     // other ledgers), to aim the kills inside it.
     let mut full = Duration::ZERO;
@@ -44,6 +45,7 @@ fn sigkill_at_random_points_never_loses_or_double_counts() {
         }
         killed_mid_scan += 1;
     }
+    eprintln!("full scan {full:?}; {killed_mid_scan} kills landed inside a scan");
     assert!(
         killed_mid_scan >= 5,
         "only {killed_mid_scan} kills landed inside a scan ({full:?})"

@@ -72,14 +72,21 @@ pub struct Counts {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Truth(pub BTreeMap<(String, String, String), Counts>);
 
-/// One counted call, as the generator knows it.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Call {
+/// One counted call, normalised (input without cache reads, output with
+/// reasoning), as the generator knows it.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Call {
+    /// When (the kept line's timestamp), in milliseconds since the epoch.
     pub at_ms: i64,
+    /// Input tokens not cached.
     pub input: u64,
+    /// Cache reads.
     pub cache_read: u64,
+    /// Cache writes.
     pub cache_write: u64,
+    /// Output tokens, reasoning included.
     pub output: u64,
+    /// Reasoning (part of output).
     pub reasoning: u64,
 }
 
@@ -95,7 +102,8 @@ impl Truth {
         }
     }
 
-    pub(crate) fn count(&mut self, tool: &str, model: &str, call: Call) {
+    /// Counts one call of `tool` (`claude-code`, `codex`) and `model` on its UTC day.
+    pub fn count(&mut self, tool: &str, model: &str, call: Call) {
         let day = jiff::Timestamp::from_millisecond(call.at_ms)
             .map(|t| t.strftime("%Y-%m-%d").to_string())
             .unwrap_or_default();
@@ -124,6 +132,16 @@ impl Truth {
                 row
             })
             .collect()
+    }
+
+    /// The whole of `report --json --by day --tz UTC` this truth stands for.
+    pub fn report_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "timezone": "UTC",
+            "by": "day",
+            "rows": self.rows(),
+            "totals": self.totals(),
+        })
     }
 
     /// Sum over every row.
@@ -187,11 +205,17 @@ pub fn generate(spec: &CorpusSpec, sink: &mut dyn Sink) -> io::Result<Truth> {
             .start_day
             .checked_add(jiff::Span::new().days(rng.range(0, u64::from(spec.days)) as i64))
             .unwrap_or(spec.start_day);
-        // About four Claude sessions for each Codex one.
-        written += if rng.chance(80) {
-            claude.session(session, day, &mut rng, &mut text, &mut truth, sink)?
+        // About four Claude sessions for each Codex one; the second is
+        // Codex, so even a tiny corpus has both.
+        let is_codex = if session < 2 {
+            session == 1
         } else {
+            rng.chance(20)
+        };
+        written += if is_codex {
             codex.session(session, day, &mut rng, &mut text, &mut truth, sink)?
+        } else {
+            claude.session(session, day, &mut rng, &mut text, &mut truth, sink)?
         };
         session += 1;
     }
@@ -214,5 +238,7 @@ pub(crate) fn iso(ms: i64) -> String {
         .unwrap_or_default()
 }
 
+#[cfg(test)]
+mod recount;
 #[cfg(test)]
 mod tests;

@@ -22,8 +22,10 @@ fn main() -> anyhow::Result<()> {
     let out = out.context("usage: tokentally-gen --seed N --target-mb M --out DIR")?;
     let started = std::time::Instant::now();
     let truth = generate(&CorpusSpec::of_mb(seed, mb), &mut DirSink(out.clone()))?;
-    let json = serde_json::json!({ "rows": truth.rows(), "totals": truth.totals() });
-    std::fs::write(out.join("truth.json"), serde_json::to_vec_pretty(&json)?)?;
+    std::fs::write(
+        out.join("truth.json"),
+        serde_json::to_vec_pretty(&truth.report_json())?,
+    )?;
     eprintln!(
         "wrote ~{mb} MB to {} in {:.1} s ({} calls)",
         out.display(),

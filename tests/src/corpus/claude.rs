@@ -1,5 +1,7 @@
 //! Claude Code sessions: streamed calls written as several lines, resumed
-//! copies, sidechain replays, synthetic and malformed lines.
+//! copies, sidechain replays (some in files read before their session's),
+//! synthetic and malformed lines, big tool results, calls either side of
+//! midnight.
 
 use std::{io, path::PathBuf};
 
@@ -35,6 +37,8 @@ struct Session<'a> {
     clock: i64,
     calls: u64,
     tag: u64,
+    /// Millisecond steps, to put calls right before and after midnight.
+    fast: bool,
 }
 
 impl Generator {
@@ -62,9 +66,11 @@ impl Generator {
             rng.range(0, 4096),
             rng.next_u64() & 0xFFFF_FFFF_FFFF
         );
-        // One session in ten runs across midnight.
-        let start = if rng.chance(10) {
-            86_399_000 + rng.range(0, 990)
+        // One session in ten runs across midnight: a call at 23:59:59.9xx,
+        // the next at 00:00:00.0xx.
+        let midnight = rng.chance(10);
+        let start = if midnight {
+            86_399_910 + rng.range(0, 45)
         } else {
             rng.range(0, 80_000_000)
         };
@@ -77,6 +83,7 @@ impl Generator {
             clock: at(day, start),
             calls: 0,
             tag: n,
+            fast: midnight,
         };
         let mut lines = Vec::new();
         if s.rng.chance(30) {
@@ -90,28 +97,46 @@ impl Generator {
             let keep = s.rng.range(1, previous.len() as u64 + 1) as usize;
             lines.extend(previous.into_iter().take(keep));
         }
+        // Some sub-agent files are bigger than their session, so a reader
+        // going by size meets the replays before the calls they replay.
+        let side = s.rng.chance(25);
+        let big_side = side && s.rng.chance(50);
+        let calls = if big_side {
+            s.rng.range(3, 9)
+        } else {
+            s.rng.range(5, 60)
+        };
         let mut written = Vec::new();
-        for _ in 0..s.rng.range(5, 60) {
-            s.user_line(&mut lines);
+        for i in 0..calls {
+            if midnight && i == 1 {
+                let next = next_midnight(at(day, start)) + s.rng.range(0, 40) as i64;
+                s.clock = s.clock.max(next);
+            }
+            if i == 2 {
+                s.fast = false;
+            }
+            s.user_line(&mut lines, false);
             s.noise(&mut lines);
             written.push(s.call(&mut lines, false, truth));
         }
-        let mut bytes = join(&lines);
-        let path = PathBuf::from(root)
-            .join(&project)
-            .join(format!("{}.jsonl", s.id));
-        sink.file(&path, bytes.as_bytes())?;
+        let bytes = join(&lines);
+        let dir = PathBuf::from(root).join(&project);
         let mut total = bytes.len() as u64;
-        if s.rng.chance(20) {
-            bytes = join(&s.sidechain(&written, truth));
-            let side = PathBuf::from(root)
-                .join(&project)
+        if side {
+            let mut side_lines = s.sidechain(&written, truth);
+            while big_side && side_lines.iter().map(|l| l.len() + 1).sum::<usize>() <= bytes.len() {
+                s.user_line(&mut side_lines, true);
+            }
+            let side_bytes = join(&side_lines);
+            let path = dir
                 .join(&s.id)
                 .join("subagents")
                 .join(format!("agent-{:x}.jsonl", s.rng.next_u64() & 0xFFFF_FFFF));
-            sink.file(&side, bytes.as_bytes())?;
-            total += bytes.len() as u64;
+            // Written first, too: older, and first in a piecewise write.
+            sink.file(&path, side_bytes.as_bytes())?;
+            total += side_bytes.len() as u64;
         }
+        sink.file(&dir.join(format!("{}.jsonl", s.id)), bytes.as_bytes())?;
         self.last = Some(lines);
         Ok(total)
     }
@@ -119,16 +144,33 @@ impl Generator {
 
 impl Session<'_> {
     fn tick(&mut self, low: u64, high: u64) -> i64 {
-        self.clock += self.rng.range(low, high) as i64;
+        self.clock += if self.fast {
+            self.rng.range(1, 8)
+        } else {
+            self.rng.range(low, high)
+        } as i64;
         self.clock
     }
 
-    fn user_line(&mut self, lines: &mut Vec<String>) {
+    /// A prompt, or (mostly) a tool result: the bulk of the bytes.
+    fn user_line(&mut self, lines: &mut Vec<String>, sidechain: bool) {
         let at = self.tick(500, 40_000);
-        let size = self.rng.range(200, 24_000) as usize;
+        let content = if self.rng.chance(25) {
+            format!(
+                "\"{}\"",
+                self.text.piece(self.rng.range(100, 3_000) as usize)
+            )
+        } else {
+            let size = self.rng.range(200, 26_000) as usize;
+            format!(
+                "[{{\"tool_use_id\":\"toolu_{:x}\",\"type\":\"tool_result\",\"content\":\"{}\"}}]",
+                self.rng.next_u64(),
+                self.text.piece(size)
+            )
+        };
         lines.push(format!(
-            "{{\"parentUuid\":null,\"isSidechain\":false,\"userType\":\"external\",\"cwd\":\"/home/dev/app\",\"sessionId\":\"{}\",\"version\":\"2.1.40\",\"type\":\"user\",\"message\":{{\"role\":\"user\",\"content\":[{{\"tool_use_id\":\"toolu_{:x}\",\"type\":\"tool_result\",\"content\":\"{}\"}}]}},\"uuid\":\"u{:x}\",\"timestamp\":\"{}\"}}",
-            self.id, self.rng.next_u64(), self.text.piece(size), self.rng.next_u64(), iso(at)
+            "{{\"parentUuid\":null,\"isSidechain\":{sidechain},\"userType\":\"external\",\"cwd\":\"/home/dev/app\",\"sessionId\":\"{}\",\"version\":\"2.1.40\",\"type\":\"user\",\"message\":{{\"role\":\"user\",\"content\":{content}}},\"uuid\":\"u{:x}\",\"timestamp\":\"{}\"}}",
+            self.id, self.rng.next_u64(), iso(at)
         ));
     }
 
@@ -139,6 +181,20 @@ impl Session<'_> {
             lines.push(format!(
                 "{{\"type\":\"assistant\",\"sessionId\":\"{}\",\"isSidechain\":false,\"timestamp\":\"{}\",\"requestId\":\"req_syn{:x}\",\"message\":{{\"id\":\"msg_syn{:x}\",\"model\":\"<synthetic>\",\"role\":\"assistant\",\"content\":[{{\"type\":\"text\",\"text\":\"Claude AI usage limit reached|1775815200 {}\"}}],\"usage\":{{\"input_tokens\":0,\"output_tokens\":0,\"cache_creation_input_tokens\":0,\"cache_read_input_tokens\":0}}}}}}",
                 self.id, iso(at), self.rng.next_u64(), self.rng.next_u64(), self.text.piece(20)
+            ));
+        }
+        if self.rng.chance(3) {
+            let at = self.tick(1, 50);
+            lines.push(format!(
+                "{{\"parentUuid\":null,\"isSidechain\":false,\"type\":\"system\",\"subtype\":\"compact_boundary\",\"content\":\"Conversation compacted {}\",\"level\":\"info\",\"sessionId\":\"{}\",\"uuid\":\"s{:x}\",\"timestamp\":\"{}\"}}",
+                self.text.piece(30), self.id, self.rng.next_u64(), iso(at)
+            ));
+        }
+        if self.rng.chance(4) {
+            let when = iso(self.clock);
+            lines.push(format!(
+                "{{\"type\":\"file-history-snapshot\",\"messageId\":\"m{:x}\",\"snapshot\":{{\"messageId\":\"m0\",\"trackedFileBackups\":{{\"/home/dev/app/src/lib.rs\":{{\"backupFileName\":\"b{:x}@v2\",\"version\":2,\"backupTime\":\"{when}\"}}}},\"timestamp\":\"{when}\"}},\"isSnapshotUpdate\":false}}",
+                self.rng.next_u64(), self.rng.next_u64()
             ));
         }
         if self.rng.chance(2) {
@@ -167,10 +223,18 @@ impl Session<'_> {
         let output = self.rng.range(1, 4_000);
         let nulls = self.rng.chance(2);
         let blocks = self.rng.range(1, 4);
+        // The lines' times; a call never straddles midnight (UTC), so its
+        // day does not depend on which of its lines is kept.
+        let mut times: Vec<i64> = (0..blocks).map(|_| self.tick(0, 3)).collect();
+        let (first, last) = (times[0], self.clock);
+        if next_midnight(first) <= last {
+            let shift = next_midnight(first) + self.rng.range(0, 40) as i64 - first;
+            times.iter_mut().for_each(|t| *t += shift);
+            self.clock += shift;
+        }
+        let final_at = self.clock;
         let mut own = Vec::new();
-        let mut final_at = 0;
-        for block in 1..=blocks {
-            final_at = self.tick(0, 3);
+        for (block, at) in (1..=blocks).zip(times) {
             let partial = output * block / blocks;
             let usage = if nulls {
                 format!(
@@ -202,7 +266,7 @@ impl Session<'_> {
                 .unwrap_or_default();
             own.push(format!(
                 "{{\"parentUuid\":\"p\",\"isSidechain\":{sidechain},\"userType\":\"external\",\"cwd\":\"/home/dev/app\",\"sessionId\":\"{}\",\"version\":\"2.1.40\",\"message\":{{\"id\":\"{message_id}\",\"type\":\"message\",\"role\":\"assistant\",\"model\":\"{}\",\"content\":[{content}],\"stop_reason\":null,\"usage\":{usage}}},{request}\"type\":\"assistant\",\"uuid\":\"a{:x}\",\"timestamp\":\"{}\"}}",
-                self.id, self.model, self.rng.next_u64(), iso(final_at)
+                self.id, self.model, self.rng.next_u64(), iso(at)
             ));
         }
         let (cache_write, cache_read) = if nulls {
@@ -233,8 +297,8 @@ impl Session<'_> {
     /// ids (not counted), and calls of its own (counted).
     fn sidechain(&mut self, parent: &[Written], truth: &mut Truth) -> Vec<String> {
         let mut lines = Vec::new();
-        for _ in 0..self.rng.range(1, 6) {
-            if self.rng.chance(50) {
+        for i in 0..self.rng.range(1, 6) {
+            if i == 0 || self.rng.chance(50) {
                 let replayed = &parent[self.rng.range(0, parent.len() as u64) as usize];
                 let at = self.tick(10, 2000);
                 lines.push(format!(
@@ -248,6 +312,11 @@ impl Session<'_> {
         }
         lines
     }
+}
+
+/// The first midnight (UTC) after `ms`.
+fn next_midnight(ms: i64) -> i64 {
+    (ms.div_euclid(86_400_000) + 1) * 86_400_000
 }
 
 fn join(lines: &[String]) -> String {

@@ -63,6 +63,8 @@ struct Rollout<'a> {
     model: &'static str,
     lines: Vec<String>,
     state_after: Vec<(Usage, &'static str)>,
+    /// Millisecond steps, to put counters right before and after midnight.
+    fast: bool,
 }
 
 impl Generator {
@@ -76,10 +78,13 @@ impl Generator {
         truth: &mut Truth,
         sink: &mut dyn Sink,
     ) -> io::Result<u64> {
+        // One rollout in ten runs across midnight: a counter at
+        // 23:59:59.9xx, the next at 00:00:00.0xx.
+        let midnight = rng.chance(10);
         let start = at(
             day,
-            if rng.chance(10) {
-                86_399_500
+            if midnight {
+                86_399_905 + rng.range(0, 50)
             } else {
                 rng.range(0, 80_000_000)
             },
@@ -98,6 +103,7 @@ impl Generator {
             model: MODELS[0],
             lines: Vec::new(),
             state_after: Vec::new(),
+            fast: midnight,
         };
         let meta = format!(
             "{{\"timestamp\":\"{}\",\"type\":\"session_meta\",\"payload\":{{\"id\":\"{uuid}\",\"timestamp\":\"{}\",\"cwd\":\"/home/dev/app\",\"originator\":\"codex_cli_rs\",\"cli_version\":\"0.50.0\",\"source\":\"cli\",\"model_provider\":\"openai\",\"instructions\":\"{}\"}}}}",
@@ -124,7 +130,12 @@ impl Generator {
         }
         let model = MODELS[r.rng.range(0, 3) as usize];
         r.turn_context(model);
-        for _ in 0..r.rng.range(3, 40) {
+        for i in 0..r.rng.range(3, 40) {
+            if midnight && i == 1 {
+                let next = (start.div_euclid(86_400_000) + 1) * 86_400_000;
+                r.clock = r.clock.max(next + r.rng.range(0, 40) as i64);
+            }
+            r.fast = midnight && i < 2;
             r.turn(truth);
         }
         let name = format!(
@@ -169,7 +180,11 @@ impl Rollout<'_> {
     }
 
     fn tick(&mut self, low: u64, high: u64) -> i64 {
-        self.clock += self.rng.range(low, high) as i64;
+        self.clock += if self.fast {
+            self.rng.range(1, 8)
+        } else {
+            self.rng.range(low, high)
+        } as i64;
         self.clock
     }
 
