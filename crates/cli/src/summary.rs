@@ -5,6 +5,7 @@ use std::fmt::Write;
 
 use tokentally_collect::ScanSummary;
 use tokentally_event::UsageEvent;
+use tokentally_report::group;
 
 /// `Scanned 12 files (3.4 MB new): 1,234 new calls, 2 lines skipped.`
 pub fn one_line(s: &ScanSummary) -> String {
@@ -78,18 +79,6 @@ pub fn call_line(e: &UsageEvent) -> String {
         t.reasoning,
         e.provenance.as_str()
     )
-}
-
-fn group(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, ch) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(ch);
-    }
-    out
 }
 
 fn bytes(n: u64) -> String {

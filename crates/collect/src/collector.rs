@@ -12,6 +12,7 @@ mod gemini_cli;
 mod goose;
 mod opencode;
 mod qwen_code;
+mod sqlite;
 mod zed;
 
 pub use aider::Aider;
@@ -182,6 +183,19 @@ pub fn all_collectors() -> Vec<Box<dyn Collector>> {
         Box::new(Cursor),
         Box::new(Zed),
     ]
+}
+
+/// Whether a line holds any of `keys` and so must be parsed. A line with
+/// none of them cannot be a call: it is ignored when it looks like a JSON
+/// object and skipped as malformed when it does not.
+pub(crate) fn holds_any(line: &[u8], keys: &[memchr::memmem::Finder<'_>]) -> Result<bool, Skip> {
+    if keys.iter().any(|k| k.find(line).is_some()) {
+        Ok(true)
+    } else if looks_like_json_object(line) {
+        Ok(false)
+    } else {
+        Err(Skip::Malformed)
+    }
 }
 
 /// A quick structural check done on lines that no parser looked at: a line

@@ -5,7 +5,7 @@ mod period;
 mod table;
 
 pub use period::{Period, PeriodError};
-pub use table::render_table;
+pub use table::{group, render_table};
 
 use std::collections::BTreeMap;
 

@@ -91,7 +91,7 @@ fn cells(period: &str, tool: &str, model: &str, s: &Sums) -> [String; 10] {
 }
 
 /// 1234567 → "1,234,567".
-pub(crate) fn group(n: u64) -> String {
+pub fn group(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
     for (i, ch) in digits.chars().enumerate() {

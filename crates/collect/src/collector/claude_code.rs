@@ -136,12 +136,8 @@ impl LineParser for Parser {
         // Only assistant lines with a usage object are calls. The key can
         // only appear unescaped as a JSON key, never inside a string.
         static USAGE: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"\"usage\""));
-        if USAGE.find(line).is_none() {
-            return if super::looks_like_json_object(line) {
-                Ok(())
-            } else {
-                Err(Skip::Malformed)
-            };
+        if !super::holds_any(line, std::slice::from_ref(&*USAGE))? {
+            return Ok(());
         }
         let parsed: Line<'_> = serde_json::from_slice(line).map_err(|_| Skip::Malformed)?;
         if parsed.kind.as_deref() != Some("assistant") {

@@ -185,12 +185,8 @@ impl LineParser for Parser {
             ]
             .map(Finder::new)
         });
-        if !WANTED.iter().any(|f| f.find(line).is_some()) {
-            return if super::looks_like_json_object(line) {
-                Ok(())
-            } else {
-                Err(Skip::Malformed)
-            };
+        if !super::holds_any(line, &WANTED[..])? {
+            return Ok(());
         }
         let parsed: Line<'_> = serde_json::from_slice(line).map_err(|_| Skip::Malformed)?;
         let Some(payload) = parsed.payload else {

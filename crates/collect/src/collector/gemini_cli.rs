@@ -198,12 +198,8 @@ impl LineParser for Parser {
     ) -> Result<(), Skip> {
         static WANTED: LazyLock<[Finder<'static>; 2]> =
             LazyLock::new(|| [&b"\"tokens\""[..], b"\"sessionId\""].map(Finder::new));
-        if !WANTED.iter().any(|f| f.find(line).is_some()) {
-            return if super::looks_like_json_object(line) {
-                Ok(())
-            } else {
-                Err(Skip::Malformed)
-            };
+        if !super::holds_any(line, &WANTED[..])? {
+            return Ok(());
         }
         let parsed: Message<'_> = serde_json::from_slice(line).map_err(|_| Skip::Malformed)?;
         if let Some(session) = parsed.session_id.as_deref().filter(|s| !s.is_empty()) {

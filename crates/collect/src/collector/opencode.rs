@@ -14,11 +14,14 @@ use std::{
     path::{Path, PathBuf},
 };
 
-use rusqlite::{Connection, OpenFlags};
+use rusqlite::Connection;
 use serde::Deserialize;
 use tokentally_event::{Key, Model, Tokens, Tool, UsageEvent};
 
-use super::{Collector, Format, Stamp, WholeError, WholeFormat};
+use super::{
+    Collector, Format, Stamp, WholeError, WholeFormat,
+    sqlite::{open_read_only, sqlite_stamp},
+};
 use crate::{Env, platform::xdg_data_home};
 
 /// OpenCode's layout under one data folder name.
@@ -127,29 +130,6 @@ impl WholeFormat for OpenCodeFamily {
         }
         Ok(Vec::new())
     }
-}
-
-/// A database's stamp: its own file and its write-ahead log, where the
-/// writer's recent commits are until a checkpoint.
-pub(crate) fn sqlite_stamp(path: &Path) -> std::io::Result<Stamp> {
-    let mut stamp = Stamp::of_file(path)?;
-    let mut wal = path.as_os_str().to_owned();
-    wal.push("-wal");
-    if let Ok(w) = Stamp::of_file(Path::new(&wal)) {
-        stamp.size += w.size;
-        stamp.mtime_ns = stamp.mtime_ns.max(w.mtime_ns);
-    }
-    Ok(stamp)
-}
-
-/// Opens a tool's database without writing to it or waiting long on it.
-pub(crate) fn open_read_only(path: &Path) -> Result<Connection, rusqlite::Error> {
-    let conn = Connection::open_with_flags(
-        path,
-        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-    )?;
-    conn.busy_timeout(std::time::Duration::from_secs(2))?;
-    Ok(conn)
 }
 
 /// The summed `step-finish` tokens of each message.

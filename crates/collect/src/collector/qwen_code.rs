@@ -117,12 +117,8 @@ impl LineParser for Parser {
     ) -> Result<(), Skip> {
         static USAGE: LazyLock<Finder<'static>> =
             LazyLock::new(|| Finder::new(b"\"usageMetadata\""));
-        if USAGE.find(line).is_none() {
-            return if super::looks_like_json_object(line) {
-                Ok(())
-            } else {
-                Err(Skip::Malformed)
-            };
+        if !super::holds_any(line, std::slice::from_ref(&*USAGE))? {
+            return Ok(());
         }
         let record: Record<'_> = serde_json::from_slice(line).map_err(|_| Skip::Malformed)?;
         if record.kind.as_deref() != Some("assistant") {

@@ -20,7 +20,7 @@ use tokentally_event::{Key, Model, Rank, Tokens, Tool, UsageEvent};
 
 use super::{
     Collector, Format, Stamp, WholeError, WholeFormat,
-    opencode::{open_read_only, sqlite_stamp},
+    sqlite::{open_read_only, sqlite_stamp},
 };
 use crate::{
     Env,
