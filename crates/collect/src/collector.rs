@@ -7,6 +7,7 @@ mod cline_family;
 mod codex;
 mod continue_dev;
 mod copilot;
+mod copilot_cli;
 mod cursor;
 mod gemini_cli;
 mod goose;
@@ -22,6 +23,7 @@ pub use cline_family::{CLINE, ClineFamily, KILO_CODE, ROO_CODE};
 pub use codex::Codex;
 pub use continue_dev::Continue;
 pub use copilot::Copilot;
+pub use copilot_cli::{CopilotCliSessions, CopilotOtel};
 pub use cursor::Cursor;
 pub use gemini_cli::{GeminiCli, GeminiCliLegacy};
 pub use goose::Goose;
@@ -179,6 +181,8 @@ pub fn all_collectors() -> Vec<Box<dyn Collector>> {
         Box::new(Continue),
         Box::new(Goose),
         Box::new(Copilot),
+        Box::new(CopilotCliSessions),
+        Box::new(CopilotOtel),
         Box::new(Aider),
         Box::new(Cursor),
         Box::new(Zed),
