@@ -12,6 +12,7 @@ mod cursor;
 mod gemini_cli;
 mod goose;
 mod opencode;
+mod opencode_legacy;
 mod qwen_code;
 mod sqlite;
 mod zed;
@@ -28,6 +29,7 @@ pub use cursor::Cursor;
 pub use gemini_cli::{GeminiCli, GeminiCliLegacy};
 pub use goose::Goose;
 pub use opencode::{KILO_CLI, OPENCODE, OpenCodeFamily};
+pub use opencode_legacy::{KILO_CLI_LEGACY, OPENCODE_LEGACY, OpenCodeLegacy};
 pub use qwen_code::QwenCode;
 pub use zed::Zed;
 
@@ -174,6 +176,8 @@ pub fn all_collectors() -> Vec<Box<dyn Collector>> {
         Box::new(QwenCode),
         Box::new(OPENCODE),
         Box::new(KILO_CLI),
+        Box::new(OPENCODE_LEGACY),
+        Box::new(KILO_CLI_LEGACY),
         Box::new(CLINE),
         Box::new(ROO_CODE),
         Box::new(KILO_CODE),

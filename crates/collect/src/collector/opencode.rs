@@ -26,9 +26,9 @@ use crate::{Env, platform::xdg_data_home};
 
 /// OpenCode's layout under one data folder name.
 pub struct OpenCodeFamily {
-    tool: Tool,
+    pub(super) tool: Tool,
     /// Folder under the XDG data home, and the database name's stem.
-    name: &'static str,
+    pub(super) name: &'static str,
 }
 
 /// OpenCode.
@@ -132,6 +132,15 @@ impl WholeFormat for OpenCodeFamily {
     }
 }
 
+/// Adds one step's tokens to a message's sum.
+pub(super) fn add_step(sum: &mut Tokens, step: &Tokens) {
+    sum.input += step.input;
+    sum.cache_read += step.cache_read;
+    sum.cache_write += step.cache_write;
+    sum.output += step.output;
+    sum.reasoning += step.reasoning;
+}
+
 /// The summed `step-finish` tokens of each message.
 fn step_totals(conn: &Connection) -> Result<HashMap<String, Tokens>, rusqlite::Error> {
     let mut totals: HashMap<String, Tokens> = HashMap::new();
@@ -150,39 +159,38 @@ fn step_totals(conn: &Connection) -> Result<HashMap<String, Tokens>, rusqlite::E
         let Some(step) = part.tokens.as_ref().map(Usage::tokens) else {
             continue;
         };
-        let sum = totals.entry(message).or_default();
-        sum.input += step.input;
-        sum.cache_read += step.cache_read;
-        sum.cache_write += step.cache_write;
-        sum.output += step.output;
-        sum.reasoning += step.reasoning;
+        add_step(totals.entry(message).or_default(), &step);
     }
     Ok(totals)
 }
 
 #[derive(Deserialize)]
-struct MessageData {
-    role: Option<String>,
-    time: Option<Time>,
+pub(super) struct MessageData {
+    /// In legacy files only; the database keeps it in a column.
+    pub(super) id: Option<String>,
+    #[serde(rename = "sessionID")]
+    pub(super) session_id: Option<String>,
+    pub(super) role: Option<String>,
+    pub(super) time: Option<Time>,
     #[serde(rename = "modelID")]
-    model_id: Option<String>,
-    tokens: Option<Usage>,
+    pub(super) model_id: Option<String>,
+    pub(super) tokens: Option<Usage>,
 }
 
 #[derive(Deserialize, Clone, Copy)]
-struct Time {
-    created: Option<i64>,
+pub(super) struct Time {
+    pub(super) created: Option<i64>,
 }
 
 #[derive(Deserialize)]
-struct PartData {
+pub(super) struct PartData {
     #[serde(rename = "type")]
-    kind: Option<String>,
-    tokens: Option<Usage>,
+    pub(super) kind: Option<String>,
+    pub(super) tokens: Option<Usage>,
 }
 
 #[derive(Deserialize)]
-struct Usage {
+pub(super) struct Usage {
     input: Option<u64>,
     output: Option<u64>,
     reasoning: Option<u64>,
@@ -197,7 +205,7 @@ struct Cache {
 }
 
 impl Usage {
-    fn tokens(&self) -> Tokens {
+    pub(super) fn tokens(&self) -> Tokens {
         let input = self.input.unwrap_or(0);
         let output = self.output.unwrap_or(0);
         let reasoning = self.reasoning.unwrap_or(0);
