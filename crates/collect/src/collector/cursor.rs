@@ -91,42 +91,61 @@ struct ModelInfo {
     model_name: Option<String>,
 }
 
+/// Rows read again below the last one seen: a bubble Cursor rewrites in
+/// place while its reply streams keeps its row id for a while after.
+const LOOKBACK_ROWS: i64 = 5_000;
+
+type Conversations = HashMap<String, Vec<(i64, String, Bubble)>>;
+
 impl WholeFormat for Cursor {
     fn stamp(&self, path: &Path) -> std::io::Result<Stamp> {
         sqlite_stamp(path)
     }
 
+    /// The database can hold gigabytes of bubbles: after the first read,
+    /// only conversations with rows above the last row id seen (less a
+    /// lookback) are read again. A drop of the highest row id (a VACUUM, a
+    /// recreated file) means a full read.
     fn read(
         &self,
         path: &Path,
-        _state: &[u8],
+        state: &[u8],
         out: &mut Vec<UsageEvent>,
     ) -> Result<Vec<u8>, WholeError> {
         let conn = open_read_only(path)?;
-        // Bubbles per conversation, in time order, so each reply can find
-        // the user message before it.
-        let mut stmt =
-            conn.prepare("SELECT key, value FROM cursorDiskKV WHERE key LIKE 'bubbleId:%'")?;
-        let mut conversations: HashMap<String, Vec<(i64, String, Bubble)>> = HashMap::new();
-        let mut rows = stmt.query([])?;
-        while let Some(row) = rows.next()? {
-            let key: String = row.get(0)?;
-            let Ok(value) = row.get::<_, String>(1) else {
-                continue;
-            };
-            let Ok(bubble) = serde_json::from_str::<Bubble>(&value) else {
-                continue;
-            };
-            let Some(at_ms) = bubble.created_at.as_deref().and_then(timestamp::parse_ms) else {
-                continue;
-            };
-            let composer = key.split(':').nth(1).unwrap_or_default().to_owned();
-            conversations
-                .entry(composer)
-                .or_default()
-                .push((at_ms, key, bubble));
+        let top: i64 = conn.query_row(
+            "SELECT coalesce(max(rowid), 0) FROM cursorDiskKV",
+            [],
+            |r| r.get(0),
+        )?;
+        let seen = state.try_into().map(i64::from_le_bytes).unwrap_or(0);
+        let mut conversations = Conversations::new();
+        if seen == 0 || top < seen {
+            let mut stmt = conn.prepare(
+                "SELECT key, value FROM cursorDiskKV WHERE key >= 'bubbleId:' AND key < 'bubbleId;'",
+            )?;
+            collect_bubbles(stmt.query([])?, &mut conversations)?;
+        } else {
+            let mut changed = conn.prepare(
+                "SELECT DISTINCT substr(key, 10, instr(substr(key, 10), ':') - 1) FROM cursorDiskKV
+                 WHERE rowid > ?1 AND key >= 'bubbleId:' AND key < 'bubbleId;'",
+            )?;
+            let composers: Vec<String> = changed
+                .query_map([seen - LOOKBACK_ROWS], |r| r.get(0))?
+                .collect::<Result<_, _>>()?;
+            // A conversation is read whole: a new reply's prompt may be older.
+            let mut stmt =
+                conn.prepare("SELECT key, value FROM cursorDiskKV WHERE key >= ?1 AND key < ?2")?;
+            for composer in composers {
+                let (low, high) = (
+                    format!("bubbleId:{composer}:"),
+                    format!("bubbleId:{composer};"),
+                );
+                collect_bubbles(stmt.query([low, high])?, &mut conversations)?;
+            }
         }
         for (composer, mut bubbles) in conversations {
+            // In time order, so each reply can find the user message before it.
             bubbles.sort_by_key(|(at, _, _)| *at);
             let mut prompt = String::new();
             for (at_ms, key, bubble) in bubbles {
@@ -137,8 +156,32 @@ impl WholeFormat for Cursor {
                 }
             }
         }
-        Ok(Vec::new())
+        Ok(top.to_le_bytes().to_vec())
     }
+}
+
+fn collect_bubbles(
+    mut rows: rusqlite::Rows<'_>,
+    conversations: &mut Conversations,
+) -> rusqlite::Result<()> {
+    while let Some(row) = rows.next()? {
+        let key: String = row.get(0)?;
+        let Ok(value) = row.get::<_, String>(1) else {
+            continue;
+        };
+        let Ok(bubble) = serde_json::from_str::<Bubble>(&value) else {
+            continue;
+        };
+        let Some(at_ms) = bubble.created_at.as_deref().and_then(timestamp::parse_ms) else {
+            continue;
+        };
+        let composer = key.split(':').nth(1).unwrap_or_default().to_owned();
+        conversations
+            .entry(composer)
+            .or_default()
+            .push((at_ms, key, bubble));
+    }
+    Ok(())
 }
 
 fn event(
@@ -199,95 +242,5 @@ fn event(
 }
 
 #[cfg(test)]
-mod tests {
-    use rusqlite::{Connection, params};
-    use tokentally_event::Tool::Cursor;
-
-    use crate::{
-        Env,
-        platform::Os,
-        testkit::{Sandbox, Sums},
-    };
-
-    #[test]
-    fn counted_bubbles_are_exact_others_estimated_and_credentials_never_read() {
-        let mut s = Sandbox::new();
-        let path = s
-            .home()
-            .join(".config/Cursor/User/globalStorage/state.vscdb");
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        let db = Connection::open(&path).unwrap();
-        db.execute_batch(
-            "PRAGMA journal_mode = wal;
-             CREATE TABLE ItemTable (key TEXT UNIQUE ON CONFLICT REPLACE, value BLOB);
-             CREATE TABLE cursorDiskKV (key TEXT UNIQUE ON CONFLICT REPLACE, value BLOB);
-             INSERT INTO ItemTable VALUES ('cursorAuth/accessToken', 'TTCANARY-cursor-secret');",
-        )
-        .unwrap();
-        let put = |key: &str, value: &str| {
-            db.execute(
-                "INSERT INTO cursorDiskKV VALUES (?1, ?2)",
-                params![key, value],
-            )
-            .unwrap()
-        };
-        put(
-            "composerData:c1",
-            r#"{"createdAt":1770724800000,"contextTokensUsed":5000}"#,
-        );
-        put(
-            "bubbleId:c1:b1",
-            r#"{"type":1,"createdAt":"2026-02-10T12:00:00.000Z","text":"hello world"}"#,
-        );
-        put(
-            "bubbleId:c1:b2",
-            r#"{"type":2,"createdAt":"2026-02-10T12:00:03.000Z","requestId":"r-1","text":"The quick brown fox jumps over the lazy dog.","tokenCount":{"inputTokens":0,"outputTokens":0},"modelInfo":{"modelName":"gpt-4o"}}"#,
-        );
-        put(
-            "bubbleId:c1:b3",
-            r#"{"type":1,"createdAt":"2026-02-10T12:01:00.000Z","text":"TTCANARY-cursor-prompt"}"#,
-        );
-        put(
-            "bubbleId:c1:b4",
-            r#"{"type":2,"createdAt":"2026-02-10T12:01:05.000Z","requestId":"r-2","text":"TTCANARY-cursor-answer","tokenCount":{"inputTokens":15800,"outputTokens":640},"modelInfo":{"modelName":"claude-4.5-sonnet-thinking"}}"#,
-        );
-        s.scan();
-        assert_eq!(
-            s.get("2026-02-10", Cursor, "gpt-4o"),
-            Sums {
-                input: 2,
-                output: 10,
-                calls: 1,
-                ..Sums::default()
-            }
-        );
-        assert_eq!(
-            s.get("2026-02-10", Cursor, "claude-4.5-sonnet-thinking"),
-            Sums {
-                input: 15_800,
-                output: 640,
-                calls: 1,
-                ..Sums::default()
-            }
-        );
-        assert_eq!(s.estimated_calls(Cursor), 1);
-        s.assert_no_canary_in_ledger();
-    }
-
-    #[test]
-    fn cursor_data_per_os() {
-        let env = Env::from_pairs([("HOME", "/h"), ("APPDATA", "C:/Users/a/AppData/Roaming")]);
-        assert_eq!(
-            super::Cursor::root_for(&env, Os::MacOs),
-            Some("/h/Library/Application Support/Cursor/User/globalStorage/state.vscdb".into())
-        );
-        assert_eq!(
-            super::Cursor::root_for(&env, Os::Windows),
-            Some("C:/Users/a/AppData/Roaming/Cursor/User/globalStorage/state.vscdb".into())
-        );
-        assert_eq!(
-            super::Cursor::root_for(&env, Os::Linux),
-            Some("/h/.config/Cursor/User/globalStorage/state.vscdb".into())
-        );
-    }
-}
+#[path = "cursor/tests.rs"]
+mod tests;
