@@ -11,7 +11,24 @@ fn a_mixed_home_is_reported_exactly_per_tool() {
     f.truth = generate_mixed(81, &f.home()).unwrap();
     let tools: std::collections::BTreeSet<String> =
         f.truth.0.keys().map(|(_, t, _)| t.clone()).collect();
-    assert!(tools.len() >= 10, "{tools:?}");
+    // Every tool but the two of the main corpus.
+    let expected = [
+        "gemini-cli",
+        "qwen-code",
+        "opencode",
+        "kilo-cli",
+        "cline",
+        "roo-code",
+        "kilo-code",
+        "amp",
+        "continue",
+        "goose",
+        "copilot",
+        "aider",
+        "cursor",
+        "zed",
+    ];
+    assert_eq!(tools, expected.iter().map(|t| t.to_string()).collect());
     assert_report_is(&f.report(true), &f.truth);
     for (path, bytes) in files_under(&f.data()) {
         assert!(

@@ -5,10 +5,11 @@
 use std::{io, path::Path};
 
 use jiff::civil::Date;
-use rusqlite::{Connection, params};
 use serde_json::json;
 
 use super::{Call, Truth, at, iso, text::Text};
+
+mod databases;
 use crate::prng::Prng;
 
 /// Writes every tool's data under `home` and returns the truth.
@@ -25,13 +26,21 @@ pub fn generate_mixed(seed: u64, home: &Path) -> io::Result<Truth> {
         g.qwen(n)?;
         g.cline_family(n, "cline", "saoudrizwan.claude-dev")?;
         g.cline_family(n, "roo-code", "rooveterinaryinc.roo-cline")?;
+        g.cline_family(n, "kilo-code", "kilocode.kilo-code")?;
         g.amp(n)?;
         g.copilot(n)?;
         g.continue_dev(n)?;
     }
     g.aider()?;
-    g.opencode().map_err(io::Error::other)?;
-    g.goose().map_err(io::Error::other)?;
+    g.copilot_cli()?;
+    let databases = |g: &mut Mixed<'_>| -> rusqlite::Result<()> {
+        g.opencode("opencode", "opencode")?;
+        g.opencode("kilo", "kilo-cli")?;
+        g.goose()?;
+        g.cursor()?;
+        g.zed()
+    };
+    databases(&mut g).map_err(io::Error::other)?;
     Ok(g.truth)
 }
 
@@ -144,15 +153,23 @@ impl Mixed<'_> {
                 self.n(0, 3000),
                 self.n(10, 900),
             );
-            let tokens_in = if tool == "roo-code" {
-                uncached + reads + writes
+            // Roo writes the total input; Kilo Code does for OpenAI-style
+            // APIs, which write no cache.
+            let protocol = if tool == "kilo-code" {
+                "openai"
             } else {
+                "anthropic"
+            };
+            let writes = if tool == "kilo-code" { 0 } else { writes };
+            let tokens_in = if tool == "cline" {
                 uncached
+            } else {
+                uncached + reads + writes
             };
             messages.push(
                 json!({"ts": ts, "type": "say", "say": "text", "text": self.text.piece(100)}),
             );
-            let text = json!({"apiProtocol": "anthropic", "tokensIn": tokens_in, "tokensOut": out, "cacheWrites": writes, "cacheReads": reads, "modelId": "claude-sonnet-4-5"}).to_string();
+            let text = json!({"apiProtocol": protocol, "tokensIn": tokens_in, "tokensOut": out, "cacheWrites": writes, "cacheReads": reads, "modelId": "claude-sonnet-4-5"}).to_string();
             messages.push(json!({"ts": ts, "type": "say", "say": "api_req_started", "text": text}));
             self.truth.count(
                 tool,
@@ -290,85 +307,42 @@ impl Mixed<'_> {
         self.write(".aider/analytics.jsonl", lines.as_bytes())
     }
 
-    /// OpenCode: a message of several steps, whose own tokens are the last step's.
-    fn opencode(&mut self) -> rusqlite::Result<()> {
-        let path = self.home.join(".local/share/opencode/opencode.db");
-        std::fs::create_dir_all(path.parent().unwrap_or(self.home))
-            .map_err(|e| rusqlite::Error::ToSqlConversionFailure(e.into()))?;
-        let db = Connection::open(path)?;
-        db.execute_batch(
-            "PRAGMA journal_mode = wal;
-             CREATE TABLE message (id TEXT PRIMARY KEY, session_id TEXT, time_created INTEGER, time_updated INTEGER, data TEXT);
-             CREATE TABLE part (id TEXT PRIMARY KEY, message_id TEXT, session_id TEXT, time_created INTEGER, time_updated INTEGER, data TEXT);",
-        )?;
-        for m in 0..6 {
+    /// Copilot CLI: per-model session totals in the shutdown record, input
+    /// with the cache inside it.
+    fn copilot_cli(&mut self) -> io::Result<()> {
+        for n in 0..3 {
             let at_ms = self.time();
-            let mut sum = Call {
-                at_ms,
-                input: 0,
-                cache_read: 0,
-                cache_write: 0,
-                output: 0,
-                reasoning: 0,
-            };
-            let mut last = json!({});
-            for s in 0..self.n(1, 4) {
-                let (input, output, read) = (self.n(10, 900), self.n(10, 900), self.n(0, 9000));
-                last = json!({"input": input, "output": output, "reasoning": 0, "cache": {"read": read, "write": 0}});
-                db.execute(
-                    "INSERT INTO part VALUES (?1, ?2, 's', 0, 0, ?3)",
-                    params![
-                        format!("p{m}-{s}"),
-                        format!("m{m}"),
-                        json!({"type": "step-finish", "tokens": last}).to_string()
-                    ],
-                )?;
-                sum.input += input;
-                sum.output += output;
-                sum.cache_read += read;
+            let mut metrics = serde_json::Map::new();
+            for model in ["claude-sonnet-4.5", "gpt-5-mini"] {
+                let (input, out, cr, cw) = (
+                    self.n(1, 9000),
+                    self.n(10, 900),
+                    self.n(0, 40_000),
+                    self.n(0, 4000),
+                );
+                metrics.insert(model.into(), json!({"usage": {"inputTokens": input + cr + cw, "outputTokens": out, "cacheReadTokens": cr, "cacheWriteTokens": cw}}));
+                self.truth.count(
+                    "copilot",
+                    model,
+                    Call {
+                        at_ms,
+                        input,
+                        cache_read: cr,
+                        cache_write: cw,
+                        output: out,
+                        reasoning: 0,
+                    },
+                );
             }
-            let data = json!({"role": "assistant", "time": {"created": at_ms}, "modelID": "claude-opus-4-1", "tokens": last});
-            db.execute(
-                "INSERT INTO message VALUES (?1, 's', ?2, ?2, ?3)",
-                params![format!("m{m}"), at_ms, data.to_string()],
+            let lines = [
+                json!({"type": "user.message", "data": {"content": self.text.piece(100)}, "timestamp": iso(at_ms - 60_000)}),
+                json!({"type": "session.shutdown", "data": {"modelMetrics": metrics}, "timestamp": iso(at_ms)}),
+            ];
+            let body: String = lines.iter().map(|l| l.to_string() + "\n").collect();
+            self.write(
+                &format!(".copilot/session-state/cli{n}/events.jsonl"),
+                body.as_bytes(),
             )?;
-            self.truth.count("opencode", "claude-opus-4-1", sum);
-        }
-        Ok(())
-    }
-
-    /// Goose: session counters, read once, counted in full on their day.
-    fn goose(&mut self) -> rusqlite::Result<()> {
-        let path = self.home.join(".local/share/goose/sessions/sessions.db");
-        std::fs::create_dir_all(path.parent().unwrap_or(self.home))
-            .map_err(|e| rusqlite::Error::ToSqlConversionFailure(e.into()))?;
-        let db = Connection::open(path)?;
-        db.execute_batch(
-            "CREATE TABLE sessions (id TEXT PRIMARY KEY, name TEXT, updated_at TEXT, input_tokens INTEGER, output_tokens INTEGER,
-                accumulated_input_tokens INTEGER, accumulated_output_tokens INTEGER, model_config_json TEXT);",
-        )?;
-        for s in 0..3 {
-            let at_ms = self.time() / 1000 * 1000;
-            let (input, output) = (self.n(1000, 90_000), self.n(100, 9000));
-            let updated = jiff::Timestamp::from_millisecond(at_ms)
-                .map(|t| t.strftime("%Y-%m-%d %H:%M:%S").to_string())
-                .unwrap_or_default();
-            db.execute(
-                "INSERT INTO sessions VALUES (?1, ?2, ?3, 0, 0, ?4, ?5, '{\"model_name\":\"gpt-5\"}')",
-                params![format!("g{s}"), self.text.piece(20), updated, input as i64, output as i64],
-            )?;
-            self.truth.count(
-                "goose",
-                "gpt-5",
-                Call {
-                    at_ms,
-                    input,
-                    cache_read: 0,
-                    cache_write: 0,
-                    output,
-                    reasoning: 0,
-                },
-            );
         }
         Ok(())
     }
