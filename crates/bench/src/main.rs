@@ -6,6 +6,7 @@
 //!   into a fresh ledger);
 //! - a repeated `tokentally report` with nothing new, as a user runs it
 //!   (process start included), in ms;
+//! - the first scan of each tool alone, in MB/s over that tool's files;
 //! - the peak RSS of `tokentally scan` on the corpus;
 //! - the same for `ccusage daily --offline` when `ccusage` is on PATH.
 
@@ -16,7 +17,8 @@ use std::{
 };
 
 use anyhow::{Context, bail};
-use tokentally_collect::{Env, ScanOptions, all_collectors, scan};
+use tokentally_collect::{Env, ScanOptions, all_collectors, discover, scan};
+use tokentally_event::Tool;
 use tokentally_store::Store;
 
 struct Args {
@@ -34,6 +36,8 @@ fn main() -> anyhow::Result<()> {
         mb(bytes)
     );
     first_scan(&args, bytes)?;
+    println!("first scan per tool (best of {} runs):", args.runs);
+    per_tool(&args)?;
     repeated_report(&args)?;
     peak_rss(&args)?;
     ccusage(&args, bytes);
@@ -118,6 +122,60 @@ fn first_scan(args: &Args, bytes: u64) -> anyhow::Result<()> {
         gbps(times[times.len() / 2]),
         times.len()
     );
+    Ok(())
+}
+
+/// Each tool scanned alone into a fresh ledger: its files' bytes (with a
+/// database's `-wal`) over the time.
+fn per_tool(args: &Args) -> anyhow::Result<()> {
+    let env = env_for(&args.corpus);
+    for tool in Tool::ALL {
+        let collectors: Vec<_> = all_collectors()
+            .into_iter()
+            .filter(|c| c.tool() == *tool)
+            .collect();
+        let mut bytes = 0;
+        let mut files = 0;
+        for c in &collectors {
+            for file in discover::find(c.as_ref(), &env).files {
+                files += 1;
+                for path in [
+                    file.clone(),
+                    PathBuf::from(format!("{}-wal", file.display())),
+                ] {
+                    bytes += std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+                }
+            }
+        }
+        if files == 0 {
+            continue;
+        }
+        let mut best = Duration::MAX;
+        let mut calls = 0;
+        for _ in 0..args.runs {
+            let dir = scratch_dir("tool")?;
+            let mut store = Store::open(&dir.join("tokentally.db"))?;
+            let start = Instant::now();
+            let summary = scan(
+                &mut store,
+                &collectors,
+                &env,
+                &ScanOptions::default(),
+                &|_| {},
+            )?;
+            best = best.min(start.elapsed());
+            calls = summary.calls_new;
+            drop(store);
+            std::fs::remove_dir_all(&dir)?;
+        }
+        println!(
+            "  {:<12} {files:>6} files {:>8.1} MB {calls:>8} calls {:>8.1} ms {:>8.1} MB/s",
+            tool.as_str(),
+            mb(bytes),
+            ms(best),
+            mb(bytes) / best.as_secs_f64()
+        );
+    }
     Ok(())
 }
 

@@ -7,6 +7,9 @@ use std::{
 
 use crate::{Collector, Env};
 
+mod listing;
+pub use listing::Listings;
+
 /// One root of one tool, and whether it exists here.
 #[derive(Debug, Clone)]
 pub struct Root {
@@ -38,6 +41,11 @@ pub struct Found {
 
 /// Walks every root of `collector` and lists its log files.
 pub fn find(collector: &dyn Collector, env: &Env) -> Found {
+    find_with(collector, env, None)
+}
+
+/// [`find`], reusing the listings of folders unchanged since an earlier walk.
+pub fn find_with(collector: &dyn Collector, env: &Env, listings: Option<&Listings>) -> Found {
     let mut found = Found::default();
     let mut roots = collector.roots(env);
     roots.dedup();
@@ -48,7 +56,7 @@ pub fn find(collector: &dyn Collector, env: &Env) -> Found {
         let is_dir = meta.as_ref().is_some_and(|m| m.is_dir());
         let is_file = meta.as_ref().is_some_and(|m| m.is_file());
         if is_dir {
-            walk(collector, &root, &mut found);
+            walk(collector, &root, listings, &mut found);
         } else if is_file && collector.is_log(&root) {
             found.files.push(root.clone());
         }
@@ -62,10 +70,8 @@ pub fn find(collector: &dyn Collector, env: &Env) -> Found {
     found
 }
 
-// Symlinked files are followed; symlinked directories are not, so a link
-// loop cannot make the walk endless.
-fn walk(collector: &dyn Collector, dir: &Path, found: &mut Found) {
-    let entries = match fs::read_dir(dir) {
+fn walk(collector: &dyn Collector, dir: &Path, listings: Option<&Listings>, found: &mut Found) {
+    let entries = match listings.map_or_else(|| listing::list(dir), |l| l.entries(dir)) {
         Ok(entries) => entries,
         Err(e) => {
             found.problems.push(Problem {
@@ -75,25 +81,10 @@ fn walk(collector: &dyn Collector, dir: &Path, found: &mut Found) {
             return;
         }
     };
-    for entry in entries {
-        let entry = match entry {
-            Ok(entry) => entry,
-            Err(e) => {
-                found.problems.push(Problem {
-                    path: dir.to_owned(),
-                    message: e.to_string(),
-                });
-                continue;
-            }
-        };
-        let path = entry.path();
-        let Ok(kind) = entry.file_type() else {
-            continue;
-        };
-        if kind.is_dir() {
-            walk(collector, &path, found);
-        } else if collector.is_log(&path) && (kind.is_file() || path.is_file()) {
-            found.files.push(path);
-        }
+    for sub in &entries.dirs {
+        walk(collector, sub, listings, found);
     }
+    found
+        .files
+        .extend(entries.files.into_iter().filter(|f| collector.is_log(f)));
 }

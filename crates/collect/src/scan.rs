@@ -35,6 +35,8 @@ pub struct ScanOptions {
     pub keep_new_calls: bool,
     /// Only look for the logs; read nothing.
     pub discover_only: bool,
+    /// Folder listings kept between the scans of a long-running process.
+    pub listings: Option<std::sync::Arc<discover::Listings>>,
 }
 
 impl Default for ScanOptions {
@@ -44,6 +46,7 @@ impl Default for ScanOptions {
             threads,
             keep_new_calls: false,
             discover_only: false,
+            listings: None,
         }
     }
 }
@@ -120,7 +123,7 @@ pub fn scan(
         .collect();
     let mut jobs = Vec::new();
     for collector in collectors {
-        let found = discover::find(collector.as_ref(), env);
+        let found = discover::find_with(collector.as_ref(), env, options.listings.as_deref());
         summary.tools.push(ToolScan {
             tool: collector.tool(),
             roots: found.roots,

@@ -53,6 +53,7 @@ pub fn watch(
 ) -> Result<(), CollectError> {
     let options = ScanOptions {
         keep_new_calls: true,
+        listings: Some(Default::default()),
         ..ScanOptions::default()
     };
     let (tx, rx) = mpsc::channel();

@@ -14,6 +14,12 @@ use crate::prng::Prng;
 
 /// Writes every tool's data under `home` and returns the truth.
 pub fn generate_mixed(seed: u64, home: &Path) -> io::Result<Truth> {
+    generate_mixed_scaled(seed, home, 1)
+}
+
+/// The same machine with `scale` times as many sessions of every tool, for
+/// the benchmark.
+pub fn generate_mixed_scaled(seed: u64, home: &Path, scale: u64) -> io::Result<Truth> {
     let mut g = Mixed {
         rng: Prng::new(seed),
         text: Text::new(seed),
@@ -21,7 +27,7 @@ pub fn generate_mixed(seed: u64, home: &Path) -> io::Result<Truth> {
         home,
         day: jiff::civil::date(2026, 7, 1),
     };
-    for n in 0..4 {
+    for n in 0..4 * scale {
         g.gemini(n)?;
         g.qwen(n)?;
         g.cline_family(n, "cline", "saoudrizwan.claude-dev")?;
@@ -32,13 +38,13 @@ pub fn generate_mixed(seed: u64, home: &Path) -> io::Result<Truth> {
         g.continue_dev(n)?;
     }
     g.aider()?;
-    g.copilot_cli()?;
+    g.copilot_cli(scale)?;
     let databases = |g: &mut Mixed<'_>| -> rusqlite::Result<()> {
-        g.opencode("opencode", "opencode")?;
-        g.opencode("kilo", "kilo-cli")?;
-        g.goose()?;
-        g.cursor()?;
-        g.zed()
+        g.opencode("opencode", "opencode", scale)?;
+        g.opencode("kilo", "kilo-cli", scale)?;
+        g.goose(scale)?;
+        g.cursor(scale)?;
+        g.zed(scale)
     };
     databases(&mut g).map_err(io::Error::other)?;
     Ok(g.truth)
@@ -309,8 +315,8 @@ impl Mixed<'_> {
 
     /// Copilot CLI: per-model session totals in the shutdown record, input
     /// with the cache inside it.
-    fn copilot_cli(&mut self) -> io::Result<()> {
-        for n in 0..3 {
+    fn copilot_cli(&mut self, scale: u64) -> io::Result<()> {
+        for n in 0..3 * scale {
             let at_ms = self.time();
             let mut metrics = serde_json::Map::new();
             for model in ["claude-sonnet-4.5", "gpt-5-mini"] {

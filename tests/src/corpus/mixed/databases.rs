@@ -19,7 +19,7 @@ fn open(path: &std::path::Path, schema: &str) -> rusqlite::Result<Connection> {
 impl Mixed<'_> {
     /// OpenCode or Kilo CLI: a message of several steps, whose own tokens
     /// are the last step's.
-    pub(super) fn opencode(&mut self, name: &str, tool: &str) -> rusqlite::Result<()> {
+    pub(super) fn opencode(&mut self, name: &str, tool: &str, scale: u64) -> rusqlite::Result<()> {
         let path = self.home.join(format!(".local/share/{name}/{name}.db"));
         std::fs::create_dir_all(path.parent().unwrap_or(self.home))
             .map_err(|e| rusqlite::Error::ToSqlConversionFailure(e.into()))?;
@@ -29,7 +29,8 @@ impl Mixed<'_> {
              CREATE TABLE message (id TEXT PRIMARY KEY, session_id TEXT, time_created INTEGER, time_updated INTEGER, data TEXT);
              CREATE TABLE part (id TEXT PRIMARY KEY, message_id TEXT, session_id TEXT, time_created INTEGER, time_updated INTEGER, data TEXT);",
         )?;
-        for m in 0..6 {
+        db.execute_batch("BEGIN")?;
+        for m in 0..6 * scale {
             let at_ms = self.time();
             let mut sum = Call {
                 at_ms,
@@ -62,11 +63,11 @@ impl Mixed<'_> {
             )?;
             self.truth.count(tool, "claude-opus-4-1", sum);
         }
-        Ok(())
+        db.execute_batch("COMMIT")
     }
 
     /// Goose: session counters, read once, counted in full on their day.
-    pub(super) fn goose(&mut self) -> rusqlite::Result<()> {
+    pub(super) fn goose(&mut self, scale: u64) -> rusqlite::Result<()> {
         let path = self.home.join(".local/share/goose/sessions/sessions.db");
         std::fs::create_dir_all(path.parent().unwrap_or(self.home))
             .map_err(|e| rusqlite::Error::ToSqlConversionFailure(e.into()))?;
@@ -75,7 +76,7 @@ impl Mixed<'_> {
             "CREATE TABLE sessions (id TEXT PRIMARY KEY, name TEXT, updated_at TEXT, input_tokens INTEGER, output_tokens INTEGER,
                 accumulated_input_tokens INTEGER, accumulated_output_tokens INTEGER, model_config_json TEXT);",
         )?;
-        for s in 0..3 {
+        for s in 0..3 * scale {
             let at_ms = self.time() / 1000 * 1000;
             let (input, output) = (self.n(1000, 90_000), self.n(100, 9000));
             let updated = jiff::Timestamp::from_millisecond(at_ms)
@@ -102,7 +103,7 @@ impl Mixed<'_> {
     }
 
     /// Cursor: counted bubbles of old builds (exact), keyed by row.
-    pub(super) fn cursor(&mut self) -> rusqlite::Result<()> {
+    pub(super) fn cursor(&mut self, scale: u64) -> rusqlite::Result<()> {
         let db = open(
             &self
                 .home
@@ -111,7 +112,8 @@ impl Mixed<'_> {
              CREATE TABLE ItemTable (key TEXT UNIQUE ON CONFLICT REPLACE, value BLOB);
              CREATE TABLE cursorDiskKV (key TEXT UNIQUE ON CONFLICT REPLACE, value BLOB);",
         )?;
-        for c in 0..3 {
+        db.execute_batch("BEGIN")?;
+        for c in 0..3 * scale {
             for b in 0..self.n(1, 5) {
                 let at_ms = self.time();
                 let (input, output) = (self.n(1000, 40_000), self.n(10, 2000));
@@ -143,17 +145,18 @@ impl Mixed<'_> {
                 );
             }
         }
-        Ok(())
+        db.execute_batch("COMMIT")
     }
 
     /// Zed: zstd-compressed threads whose requests are dated by the row.
-    pub(super) fn zed(&mut self) -> rusqlite::Result<()> {
+    pub(super) fn zed(&mut self, scale: u64) -> rusqlite::Result<()> {
         let db = open(
             &self.home.join(".local/share/zed/threads/threads.db"),
             "PRAGMA journal_mode = wal;
              CREATE TABLE threads (id TEXT PRIMARY KEY, summary TEXT, updated_at TEXT, data_type TEXT, data BLOB, parent_id TEXT);",
         )?;
-        for t in 0..3 {
+        db.execute_batch("BEGIN")?;
+        for t in 0..3 * scale {
             let at_ms = self.time() / 1000 * 1000;
             let mut usage = serde_json::Map::new();
             for r in 0..self.n(1, 4) {
@@ -192,6 +195,6 @@ impl Mixed<'_> {
                 params![format!("t{t}"), self.text.piece(20), iso(at_ms), data],
             )?;
         }
-        Ok(())
+        db.execute_batch("COMMIT")
     }
 }
