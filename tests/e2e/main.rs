@@ -10,6 +10,7 @@ mod estimated; // counts made from text are labelled estimated everywhere
 mod incremental; // appends, partial lines, truncation, replacement, deletion
 mod kill; // SIGKILL at random points of a scan, then exact totals
 mod mixed; // every tool at once, exact per tool
+mod policy; // an unsanctioned tool is never read; policy show and check
 mod sources; // `tokentally sources`: every tool, found or not, what was counted
 mod support; // running the binary, comparing reports with the generator's truth
 mod watch; // a line appended to a log is printed by `watch`

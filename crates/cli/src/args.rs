@@ -15,6 +15,10 @@ pub struct Cli {
     #[arg(long, global = true, env = "TOKENTALLY_DATA_DIR", value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
 
+    /// A managed policy file, used before the OS's managed sources.
+    #[arg(long, global = true, env = "TOKENTALLY_POLICY", value_name = "FILE")]
+    pub policy: Option<PathBuf>,
+
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
@@ -38,6 +42,28 @@ pub enum Command {
         #[arg(long)]
         no_scan: bool,
     },
+    /// The policy in force: what IT set, what you set, and what it means.
+    #[command(subcommand)]
+    Policy(PolicyCommand),
+}
+
+/// The subcommands of `policy`.
+#[derive(Debug, Subcommand)]
+pub enum PolicyCommand {
+    /// Every key with its value, who set it, and whether it is locked.
+    Show {
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Check a policy file (JSON, or a macOS .plist); exit 1 listing every
+    /// problem.
+    Check {
+        /// The file.
+        file: PathBuf,
+    },
+    /// Print the JSON Schema of policy documents.
+    Schema,
 }
 
 /// Options of `report`.

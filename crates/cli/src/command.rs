@@ -1,5 +1,6 @@
 //! The subcommands.
 
+mod policy;
 mod report;
 mod scan;
 mod sources;
@@ -8,15 +9,28 @@ mod watch;
 use anyhow::Context;
 use tokentally_store::Store;
 
-use crate::{Cli, args::Command, data_dir};
+use crate::{
+    Cli,
+    args::{Command, PolicyCommand},
+    data_dir,
+};
 
 pub fn run(cli: Cli) -> anyhow::Result<()> {
+    // Checking a file or printing the schema needs no ledger.
+    match &cli.command {
+        Command::Policy(PolicyCommand::Check { file }) => return policy::check(file),
+        Command::Policy(PolicyCommand::Schema) => return policy::schema(),
+        _ => {}
+    }
     let path = data_dir::ledger_path(cli.data_dir.as_deref())?;
+    let policy = policy::effective(&path, cli.policy.clone())?;
     let mut store = Store::open(&path).with_context(|| "cannot open the ledger")?;
     match cli.command {
-        Command::Scan => scan::run(&mut store),
-        Command::Report(args) => report::run(&mut store, &args),
-        Command::Watch => watch::run(&mut store),
-        Command::Sources { json, no_scan } => sources::run(&mut store, json, no_scan),
+        Command::Scan => scan::run(&mut store, &policy),
+        Command::Report(args) => report::run(&mut store, &args, &policy),
+        Command::Watch => watch::run(&mut store, &policy),
+        Command::Sources { json, no_scan } => sources::run(&mut store, json, no_scan, &policy),
+        Command::Policy(PolicyCommand::Show { json }) => policy::show(&path, &policy, json),
+        Command::Policy(_) => Ok(()),
     }
 }

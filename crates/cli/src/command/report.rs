@@ -8,8 +8,12 @@ use tokentally_store::Store;
 use super::scan::scan_with_progress;
 use crate::{args::ReportArgs, output, summary};
 
-pub fn run(store: &mut Store, args: &ReportArgs) -> anyhow::Result<()> {
-    let scanned = scan_with_progress(store, !args.no_scan)?;
+pub fn run(
+    store: &mut Store,
+    args: &ReportArgs,
+    policy: &tokentally_policy::Effective,
+) -> anyhow::Result<()> {
+    let scanned = scan_with_progress(store, !args.no_scan, policy)?;
     let (tz, tz_name) = time_zone(args.tz.as_deref())?;
     let spec = ReportSpec {
         by: args.by,

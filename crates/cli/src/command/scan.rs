@@ -3,13 +3,14 @@
 use std::io::IsTerminal;
 
 use indicatif::{ProgressBar, ProgressStyle};
-use tokentally_collect::{Env, ScanOptions, ScanSummary, all_collectors};
+use tokentally_collect::{Collector, Env, ScanOptions, ScanSummary, all_collectors};
+use tokentally_policy::Effective;
 use tokentally_store::Store;
 
 use crate::{output, summary};
 
-pub fn run(store: &mut Store) -> anyhow::Result<()> {
-    let summary = scan_with_progress(store, true)?;
+pub fn run(store: &mut Store, policy: &Effective) -> anyhow::Result<()> {
+    let summary = scan_with_progress(store, true, policy)?;
     output::line(&summary::one_line(&summary))?;
     if let Some(hint) = summary::no_logs_hint(&summary) {
         output::line(&hint)?;
@@ -19,7 +20,11 @@ pub fn run(store: &mut Store) -> anyhow::Result<()> {
 
 /// Scans every tool, with a progress bar when stderr is a terminal.
 /// With `read` false, only looks for the logs.
-pub fn scan_with_progress(store: &mut Store, read: bool) -> anyhow::Result<ScanSummary> {
+pub fn scan_with_progress(
+    store: &mut Store,
+    read: bool,
+    policy: &Effective,
+) -> anyhow::Result<ScanSummary> {
     let bar = std::io::stderr().is_terminal().then(|| {
         let bar = ProgressBar::new(0);
         bar.set_style(
@@ -36,7 +41,7 @@ pub fn scan_with_progress(store: &mut Store, read: bool) -> anyhow::Result<ScanS
     };
     let summary = tokentally_collect::scan(
         store,
-        &all_collectors(),
+        &sanctioned(policy),
         &Env::from_process(),
         &ScanOptions {
             discover_only: !read,
@@ -48,4 +53,13 @@ pub fn scan_with_progress(store: &mut Store, read: bool) -> anyhow::Result<ScanS
         bar.finish_and_clear();
     }
     Ok(summary)
+}
+
+/// The collectors of the tools the policy sanctions: the others are never
+/// started, so their logs are never opened.
+pub fn sanctioned(policy: &Effective) -> Vec<Box<dyn Collector>> {
+    all_collectors()
+        .into_iter()
+        .filter(|c| policy.resolved.sanctions(c.tool()))
+        .collect()
 }

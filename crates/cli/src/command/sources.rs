@@ -15,6 +15,7 @@ use crate::output;
 #[derive(Debug, Default, Serialize)]
 struct Source {
     tool: &'static str,
+    sanctioned: bool,
     found: bool,
     roots_found: Vec<String>,
     roots_missing: Vec<String>,
@@ -26,11 +27,22 @@ struct Source {
     note: Option<String>,
 }
 
-pub fn run(store: &mut Store, json: bool, no_scan: bool) -> anyhow::Result<()> {
+pub fn run(
+    store: &mut Store,
+    json: bool,
+    no_scan: bool,
+    policy: &tokentally_policy::Effective,
+) -> anyhow::Result<()> {
     // Discovery is what tells where each tool is; without a scan, nothing
     // new is read but the roots are still looked at.
-    let summary = scan_with_progress(store, !no_scan)?;
-    let sources = describe(store, &summary)?;
+    let summary = scan_with_progress(store, !no_scan, policy)?;
+    let mut sources = describe(store, &summary)?;
+    for s in &mut sources {
+        s.sanctioned = s.tool.parse().is_ok_and(|t| policy.resolved.sanctions(t));
+        if !s.sanctioned {
+            s.note = Some("not sanctioned by policy: never read".into());
+        }
+    }
     if json {
         output::line(&serde_json::to_string(&sources)?)?;
     } else {

@@ -2,12 +2,12 @@
 
 use std::{io::Write, sync::atomic::AtomicBool};
 
-use tokentally_collect::{Env, all_collectors, watch::WatchTiming};
+use tokentally_collect::{Env, watch::WatchTiming};
 use tokentally_store::Store;
 
 use crate::summary;
 
-pub fn run(store: &mut Store) -> anyhow::Result<()> {
+pub fn run(store: &mut Store, policy: &tokentally_policy::Effective) -> anyhow::Result<()> {
     let stop = AtomicBool::new(false);
     let mut first = true;
     let mut on_scan = |s: &tokentally_collect::ScanSummary| {
@@ -31,7 +31,7 @@ pub fn run(store: &mut Store) -> anyhow::Result<()> {
     };
     tokentally_collect::watch::watch(
         store,
-        &all_collectors(),
+        &super::scan::sanctioned(policy),
         &Env::from_process(),
         WatchTiming::default(),
         &stop,
