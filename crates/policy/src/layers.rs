@@ -115,7 +115,7 @@ pub fn combine(
     }
     let settings: Settings = serde_json::from_value(Value::Object(merged)).unwrap_or_default();
     let resolved = resolve(&settings);
-    let shown = to_map_resolved(&resolved);
+    let shown = to_map(&resolved);
     let states = keys
         .into_iter()
         .map(|(key, value, origin, locked)| KeyState {
@@ -167,15 +167,9 @@ pub fn locked_down() -> Settings {
     }
 }
 
-fn to_map(s: &Settings) -> serde_json::Map<String, Value> {
-    match serde_json::to_value(s) {
-        Ok(Value::Object(m)) => m,
-        _ => serde_json::Map::new(),
-    }
-}
-
-fn to_map_resolved(r: &Resolved) -> serde_json::Map<String, Value> {
-    match serde_json::to_value(r) {
+/// A struct's fields as a JSON map.
+fn to_map(value: &impl Serialize) -> serde_json::Map<String, Value> {
+    match serde_json::to_value(value) {
         Ok(Value::Object(m)) => m,
         _ => serde_json::Map::new(),
     }

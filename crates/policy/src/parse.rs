@@ -138,18 +138,13 @@ fn check(s: &mut Settings) -> Vec<(&'static str, String)> {
         s.timezone = None;
     }
     for (key, port) in [
-        ("proxy_port", s.proxy_port),
-        ("receiver_port", s.receiver_port),
+        ("proxy_port", &mut s.proxy_port),
+        ("receiver_port", &mut s.receiver_port),
     ] {
-        if port == Some(0) {
+        if *port == Some(0) {
             out.push((key, "port 0 is not a port".into()));
+            *port = None;
         }
-    }
-    if s.proxy_port == Some(0) {
-        s.proxy_port = None;
-    }
-    if s.receiver_port == Some(0) {
-        s.receiver_port = None;
     }
     if s.proxy_port.is_some() && s.proxy_port == s.receiver_port {
         out.push((

@@ -31,12 +31,12 @@ impl ManagedPreferences {
 
 impl ManagedSource for ManagedPreferences {
     fn name(&self) -> String {
-        self.paths
+        let shown = self
+            .paths
             .iter()
             .find(|p| p.exists())
-            .unwrap_or(&self.paths[0])
-            .display()
-            .to_string()
+            .or(self.paths.first());
+        shown.map(|p| p.display().to_string()).unwrap_or_default()
     }
 
     fn read(&self) -> Result<Option<Value>, String> {

@@ -20,11 +20,8 @@ impl Mixed<'_> {
     /// OpenCode or Kilo CLI: a message of several steps, whose own tokens
     /// are the last step's.
     pub(super) fn opencode(&mut self, name: &str, tool: &str, scale: u64) -> rusqlite::Result<()> {
-        let path = self.home.join(format!(".local/share/{name}/{name}.db"));
-        std::fs::create_dir_all(path.parent().unwrap_or(self.home))
-            .map_err(|e| rusqlite::Error::ToSqlConversionFailure(e.into()))?;
-        let db = Connection::open(path)?;
-        db.execute_batch(
+        let db = open(
+            &self.home.join(format!(".local/share/{name}/{name}.db")),
             "PRAGMA journal_mode = wal;
              CREATE TABLE message (id TEXT PRIMARY KEY, session_id TEXT, time_created INTEGER, time_updated INTEGER, data TEXT);
              CREATE TABLE part (id TEXT PRIMARY KEY, message_id TEXT, session_id TEXT, time_created INTEGER, time_updated INTEGER, data TEXT);",
@@ -68,11 +65,8 @@ impl Mixed<'_> {
 
     /// Goose: session counters, read once, counted in full on their day.
     pub(super) fn goose(&mut self, scale: u64) -> rusqlite::Result<()> {
-        let path = self.home.join(".local/share/goose/sessions/sessions.db");
-        std::fs::create_dir_all(path.parent().unwrap_or(self.home))
-            .map_err(|e| rusqlite::Error::ToSqlConversionFailure(e.into()))?;
-        let db = Connection::open(path)?;
-        db.execute_batch(
+        let db = open(
+            &self.home.join(".local/share/goose/sessions/sessions.db"),
             "CREATE TABLE sessions (id TEXT PRIMARY KEY, name TEXT, updated_at TEXT, input_tokens INTEGER, output_tokens INTEGER,
                 accumulated_input_tokens INTEGER, accumulated_output_tokens INTEGER, model_config_json TEXT);",
         )?;

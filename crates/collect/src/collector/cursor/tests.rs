@@ -10,25 +10,13 @@ use crate::{
 #[test]
 fn counted_bubbles_are_exact_others_estimated_and_credentials_never_read() {
     let mut s = Sandbox::new();
-    let path = s
-        .home()
-        .join(".config/Cursor/User/globalStorage/state.vscdb");
-    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    let db = Connection::open(&path).unwrap();
+    let db = database(&s);
     db.execute_batch(
-        "PRAGMA journal_mode = wal;
-         CREATE TABLE ItemTable (key TEXT UNIQUE ON CONFLICT REPLACE, value BLOB);
-         CREATE TABLE cursorDiskKV (key TEXT UNIQUE ON CONFLICT REPLACE, value BLOB);
+        "CREATE TABLE ItemTable (key TEXT UNIQUE ON CONFLICT REPLACE, value BLOB);
          INSERT INTO ItemTable VALUES ('cursorAuth/accessToken', 'TTCANARY-cursor-secret');",
     )
     .unwrap();
-    let put = |key: &str, value: &str| {
-        db.execute(
-            "INSERT INTO cursorDiskKV VALUES (?1, ?2)",
-            params![key, value],
-        )
-        .unwrap()
-    };
+    let put = |key: &str, value: &str| put(&db, key, value);
     put(
         "composerData:c1",
         r#"{"createdAt":1770724800000,"contextTokensUsed":5000}"#,
@@ -89,10 +77,13 @@ fn cursor_data_per_os() {
     );
 }
 
+fn db_path(s: &Sandbox) -> std::path::PathBuf {
+    s.home()
+        .join(".config/Cursor/User/globalStorage/state.vscdb")
+}
+
 fn database(s: &Sandbox) -> Connection {
-    let path = s
-        .home()
-        .join(".config/Cursor/User/globalStorage/state.vscdb");
+    let path = db_path(s);
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
     let db = Connection::open(&path).unwrap();
     db.execute_batch(
@@ -172,9 +163,7 @@ fn a_recreated_database_is_read_in_full() {
     s.scan();
     assert_eq!(s.get("2026-02-10", Cursor, "gpt-4o").calls, 50);
     drop(db);
-    let path = s
-        .home()
-        .join(".config/Cursor/User/globalStorage/state.vscdb");
+    let path = db_path(&s);
     for suffix in ["", "-wal", "-shm"] {
         let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
     }
