@@ -143,6 +143,45 @@ pub struct SourceRef {
     pub offset: u64,
 }
 
+impl SourceRef {
+    /// Seen by the embedded API proxy (no file: the store keeps no
+    /// checkpoint for it).
+    pub const PROXY: SourceRef = SourceRef {
+        file_id: -1,
+        offset: 0,
+    };
+    /// Exported by the tool to the loopback telemetry receiver.
+    pub const TELEMETRY: SourceRef = SourceRef {
+        file_id: -2,
+        offset: 0,
+    };
+
+    /// What saw the call: `log`, `proxy` or `telemetry`.
+    pub fn via(&self) -> &'static str {
+        match self.file_id {
+            -1 => "proxy",
+            -2 => "telemetry",
+            _ => "log",
+        }
+    }
+}
+
+/// Where the live sources (the proxy, the telemetry receiver) hand the
+/// calls they see; the owner of the ledger stores them.
+pub trait EventSink: Send + Sync {
+    /// Takes one observed call. Must not block for long: it runs on the
+    /// proxy's request path.
+    fn record(&self, event: UsageEvent);
+}
+
+impl EventSink for std::sync::mpsc::Sender<UsageEvent> {
+    fn record(&self, event: UsageEvent) {
+        // A closed receiver means the ledger is shutting down; the call is
+        // lost with it, as any call made after shutdown would be.
+        let _ = self.send(event);
+    }
+}
+
 /// One billed model call.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UsageEvent {

@@ -38,6 +38,8 @@ pub enum Tool {
     Cursor,
     /// Zed's built-in agent.
     Zed,
+    /// Calls through the proxy that no known tool made (scripts, SDKs).
+    ApiOther,
 }
 
 impl Tool {
@@ -59,6 +61,7 @@ impl Tool {
         Tool::Aider,
         Tool::Cursor,
         Tool::Zed,
+        Tool::ApiOther,
     ];
 
     /// The stable id.
@@ -80,6 +83,7 @@ impl Tool {
             Tool::Aider => "aider",
             Tool::Cursor => "cursor",
             Tool::Zed => "zed",
+            Tool::ApiOther => "api-other",
         }
     }
 }

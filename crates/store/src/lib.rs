@@ -10,6 +10,7 @@
 //! - no column can hold prompt or response text (see `tokentally-event`).
 
 mod error;
+pub mod live;
 mod migrate;
 mod table;
 
@@ -115,6 +116,31 @@ impl Store {
     /// Stores the events of several files and advances their checkpoints,
     /// all in one transaction.
     pub fn commit(&mut self, batch: Vec<FileProgress>) -> Result<CommitSummary, StoreError> {
+        self.write(batch, Vec::new(), None)
+    }
+
+    /// Stores calls seen live (by the proxy or the telemetry receiver,
+    /// which have no file checkpoint), with the source's state if it keeps
+    /// one, in one transaction.
+    pub fn commit_live(
+        &mut self,
+        events: Vec<UsageEvent>,
+        state: Option<(&str, &[u8])>,
+    ) -> Result<CommitSummary, StoreError> {
+        self.write(Vec::new(), events, state)
+    }
+
+    /// A live source's state as last committed.
+    pub fn live_state(&self, name: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        table::live_state::load(&self.conn, name).map_err(|e| self.err(e))
+    }
+
+    fn write(
+        &mut self,
+        batch: Vec<FileProgress>,
+        live: Vec<UsageEvent>,
+        state: Option<(&str, &[u8])>,
+    ) -> Result<CommitSummary, StoreError> {
         let path = self.path.clone();
         let err = |e| StoreError::classify(&path, e);
         let mut side_groups = match self.side_groups.take() {
@@ -128,7 +154,10 @@ impl Store {
         let mut summary = CommitSummary::default();
         let mut touched = Vec::new();
         let mut deltas = table::slots::SlotDeltas::default();
-        let mut events = Vec::new();
+        let mut events = live;
+        if let Some((name, value)) = state {
+            table::live_state::save(&tx, name, value).map_err(err)?;
+        }
         for progress in batch {
             let file_id = table::checkpoints::save(&tx, &progress.checkpoint).map_err(err)?;
             events.extend(progress.events.into_iter().map(|mut event| {

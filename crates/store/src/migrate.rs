@@ -11,7 +11,10 @@ use crate::{StoreError, table};
 /// The migrations, oldest first: each is the statements of one schema
 /// version, taken from the table modules. Never edit a released entry:
 /// append a new one.
-const MIGRATIONS: &[&[&str]] = &[&[table::checkpoints::V1, table::events::V1, table::slots::V1]];
+const MIGRATIONS: &[&[&str]] = &[
+    &[table::checkpoints::V1, table::events::V1, table::slots::V1],
+    &[table::live_state::V2],
+];
 
 /// The newest schema version this build knows.
 pub fn latest() -> i64 {

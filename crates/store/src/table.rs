@@ -2,4 +2,5 @@
 
 pub mod checkpoints;
 pub mod events;
+pub mod live_state;
 pub mod slots;

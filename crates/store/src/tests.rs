@@ -308,3 +308,69 @@ fn replay_resolution_searches_the_side_copy_index_not_the_whole_tool() {
         "{plan:?}"
     );
 }
+
+#[test]
+fn live_calls_join_logged_ones_and_keep_their_source_state() {
+    let (_dir, mut store) = temp_store();
+    // The proxy sees a call first, then the log collector reads the same
+    // call: one event, and the proxy's source is what counted it.
+    let mut live = call("msg_live", 40, 1_000);
+    live.provenance = Provenance::Reported;
+    live.source = SourceRef::PROXY;
+    let mut only_live = call("msg_only_proxy", 7, 2_000);
+    only_live.provenance = Provenance::Reported;
+    only_live.source = SourceRef::PROXY;
+    let summary = store
+        .commit_live(vec![live, only_live], Some(("receiver", b"{\"n\":1}")))
+        .unwrap();
+    assert_eq!(summary.new_calls.len(), 2);
+    let again = commit(&mut store, "/a.jsonl", 10, vec![call("msg_live", 40, 900)]);
+    assert!(again.new_calls.is_empty());
+    assert_eq!(store.counted_calls().unwrap(), 2);
+    let by_via: Vec<_> = store
+        .calls_by_tool()
+        .unwrap()
+        .into_iter()
+        .map(|r| (r.via, r.provenance, r.calls))
+        .collect();
+    assert_eq!(by_via, vec![("proxy", Provenance::Reported, 2)]);
+    assert_eq!(
+        store.live_state("receiver").unwrap().as_deref(),
+        Some(&b"{\"n\":1}"[..])
+    );
+    store.commit_live(Vec::new(), Some(("receiver", b"2"))).unwrap();
+    assert_eq!(store.live_state("receiver").unwrap().as_deref(), Some(&b"2"[..]));
+    assert_eq!(store.live_state("nobody").unwrap(), None);
+}
+
+#[test]
+fn the_live_writer_keeps_accepted_calls_and_the_last_state() {
+    let (dir, store) = temp_store();
+    let committed = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let seen = committed.clone();
+    let writer = live::LiveWriter::spawn(
+        store,
+        Box::new(|e: &UsageEvent| e.tool != Tool::Codex),
+        Box::new(move |s: &CommitSummary| {
+            seen.fetch_add(s.new_calls.len() as u64, std::sync::atomic::Ordering::Relaxed);
+        }),
+    )
+    .unwrap();
+    let sink = writer.sink();
+    use tokentally_event::EventSink;
+    for i in 0..50 {
+        sink.record(call(&format!("c{i}"), 1, i));
+    }
+    let mut dropped = call("codex-call", 1, 0);
+    dropped.tool = Tool::Codex;
+    sink.record(dropped);
+    sink.save_state("receiver", b"last".to_vec());
+    drop(sink);
+    let store = writer.close().unwrap();
+    assert_eq!(store.counted_calls().unwrap(), 50);
+    assert_eq!(committed.load(std::sync::atomic::Ordering::Relaxed), 50);
+    assert_eq!(store.live_state("receiver").unwrap().as_deref(), Some(&b"last"[..]));
+    drop(store);
+    let reopened = Store::open(&dir.path().join("ledger.db")).unwrap();
+    assert_eq!(reopened.counted_calls().unwrap(), 50);
+}

@@ -209,6 +209,8 @@ pub struct ToolCalls {
     pub tool: Tool,
     /// Where the counts came from.
     pub provenance: tokentally_event::Provenance,
+    /// What saw them: `log`, `proxy` or `telemetry`.
+    pub via: &'static str,
     /// Counted calls.
     pub calls: u64,
     /// The latest call, ms since the epoch.
@@ -217,8 +219,9 @@ pub struct ToolCalls {
 
 pub(crate) fn calls_by_tool(conn: &Connection) -> rusqlite::Result<Vec<ToolCalls>> {
     let mut stmt = conn.prepare_cached(
-        "SELECT tool, provenance, count(*), max(at_ms) FROM events WHERE counted = 1
-         GROUP BY tool, provenance ORDER BY tool, provenance",
+        "SELECT tool, provenance, min(file_id, 0), count(*), max(at_ms) FROM events
+         WHERE counted = 1 GROUP BY tool, provenance, min(file_id, 0)
+         ORDER BY tool, provenance, min(file_id, 0) DESC",
     )?;
     let rows = stmt.query_map([], |r| {
         Ok((
@@ -226,11 +229,12 @@ pub(crate) fn calls_by_tool(conn: &Connection) -> rusqlite::Result<Vec<ToolCalls
             r.get::<_, i64>(1)?,
             r.get::<_, i64>(2)?,
             r.get::<_, i64>(3)?,
+            r.get::<_, i64>(4)?,
         ))
     })?;
     let mut out = Vec::new();
     for row in rows {
-        let (tool, provenance, calls, last_at_ms) = row?;
+        let (tool, provenance, file_id, calls, last_at_ms) = row?;
         if let (Ok(tool), Some(provenance)) = (
             tool.parse(),
             tokentally_event::Provenance::from_code(provenance),
@@ -238,6 +242,11 @@ pub(crate) fn calls_by_tool(conn: &Connection) -> rusqlite::Result<Vec<ToolCalls
             out.push(ToolCalls {
                 tool,
                 provenance,
+                via: tokentally_event::SourceRef {
+                    file_id,
+                    offset: 0,
+                }
+                .via(),
                 calls: calls as u64,
                 last_at_ms,
             });
