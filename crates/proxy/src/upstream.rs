@@ -1,0 +1,187 @@
+//! Where the proxy forwards: the built-in providers and the upstreams a
+//! policy or the command line adds, each under its own route prefix.
+
+use http::Uri;
+
+use crate::tap::Api;
+
+/// One upstream: `/<name>/rest` is forwarded to `<base>/rest`.
+#[derive(Debug, Clone)]
+pub struct Upstream {
+    /// Route prefix: lowercase letters, digits and `-`.
+    pub name: String,
+    /// Scheme and authority, and a path prefix (without a trailing `/`).
+    pub base: Uri,
+    /// The API it speaks: where usage is in its replies.
+    pub api: Api,
+}
+
+/// Why an upstream cannot be used.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum UpstreamError {
+    /// Not a usable URL.
+    #[error("upstream `{name}`: `{url}` is not an absolute http(s) URL")]
+    BadUrl {
+        /// The route name.
+        name: String,
+        /// The URL given.
+        url: String,
+    },
+    /// Plain http leaves the machine unencrypted: only loopback may use it.
+    #[error("upstream `{name}`: plain http is allowed only to a loopback address, not `{url}`")]
+    PlainHttp {
+        /// The route name.
+        name: String,
+        /// The URL given.
+        url: String,
+    },
+    /// Names are path segments.
+    #[error("upstream name `{0}` must be lowercase letters, digits and `-`")]
+    BadName(String),
+    /// Two routes with one name.
+    #[error("upstream `{0}` is defined twice")]
+    Duplicate(String),
+}
+
+impl Upstream {
+    /// Checks and builds an upstream from a name, a URL and its API.
+    pub fn new(name: &str, url: &str, api: Api) -> Result<Self, UpstreamError> {
+        let valid_name = !name.is_empty()
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+        if !valid_name {
+            return Err(UpstreamError::BadName(name.to_owned()));
+        }
+        let bad = || UpstreamError::BadUrl {
+            name: name.to_owned(),
+            url: url.to_owned(),
+        };
+        let base: Uri = url.trim_end_matches('/').parse().map_err(|_| bad())?;
+        let host = base.host().ok_or_else(bad)?;
+        match base.scheme_str() {
+            Some("https") => {}
+            Some("http") if is_loopback_host(host) => {}
+            Some("http") => {
+                return Err(UpstreamError::PlainHttp {
+                    name: name.to_owned(),
+                    url: url.to_owned(),
+                });
+            }
+            _ => return Err(bad()),
+        }
+        if base.query().is_some() {
+            return Err(bad());
+        }
+        Ok(Upstream {
+            name: name.to_owned(),
+            base,
+            api,
+        })
+    }
+
+    /// The URI of `rest` (a path starting with `/`, with its query) here.
+    pub fn join(&self, rest: &str) -> Result<Uri, http::Error> {
+        let prefix = self.base.path().trim_end_matches('/');
+        let mut parts = self.base.clone().into_parts();
+        parts.path_and_query = Some(format!("{prefix}{rest}").parse()?);
+        Ok(Uri::from_parts(parts)?)
+    }
+}
+
+/// The three providers every proxy knows.
+pub fn built_in() -> Vec<Upstream> {
+    [
+        ("openai", "https://api.openai.com", Api::OpenAi),
+        ("anthropic", "https://api.anthropic.com", Api::Anthropic),
+        (
+            "gemini",
+            "https://generativelanguage.googleapis.com",
+            Api::Gemini,
+        ),
+    ]
+    .into_iter()
+    .filter_map(|(name, url, api)| Upstream::new(name, url, api).ok())
+    .collect()
+}
+
+/// The built-in upstreams followed by `extra`; a name used twice is an
+/// error, so an extra upstream cannot silently replace a provider.
+pub fn with_extra(extra: Vec<Upstream>) -> Result<Vec<Upstream>, UpstreamError> {
+    let mut all = built_in();
+    for upstream in extra {
+        if all.iter().any(|u| u.name == upstream.name) {
+            return Err(UpstreamError::Duplicate(upstream.name));
+        }
+        all.push(upstream);
+    }
+    Ok(all)
+}
+
+/// `localhost`, `127.x.y.z`, `::1` (bracketed or not), `*.localhost`.
+pub fn is_loopback_host(host: &str) -> bool {
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    if let Ok(ip) = host.parse::<std::net::IpAddr>() {
+        return ip.is_loopback();
+    }
+    let host = host.trim_end_matches('.').to_ascii_lowercase();
+    host == "localhost" || host.ends_with(".localhost")
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn joins_the_rest_under_the_base_path() {
+        let u = Upstream::new("corp", "https://gw.example.com/llm/", Api::OpenAi).unwrap();
+        assert_eq!(
+            u.join("/v1/chat/completions?x=1").unwrap().to_string(),
+            "https://gw.example.com/llm/v1/chat/completions?x=1"
+        );
+        let o = &built_in()[0];
+        assert_eq!(
+            o.join("/v1/responses").unwrap().to_string(),
+            "https://api.openai.com/v1/responses"
+        );
+    }
+
+    #[test]
+    fn plain_http_only_to_loopback() {
+        assert!(Upstream::new("t", "http://127.0.0.1:9000", Api::Anthropic).is_ok());
+        assert!(Upstream::new("t", "http://[::1]:9000", Api::Anthropic).is_ok());
+        assert!(Upstream::new("t", "http://localhost:9000", Api::Anthropic).is_ok());
+        assert!(matches!(
+            Upstream::new("t", "http://10.0.0.8", Api::Anthropic),
+            Err(UpstreamError::PlainHttp { .. })
+        ));
+        assert!(matches!(
+            Upstream::new("t", "ftp://x", Api::Anthropic),
+            Err(UpstreamError::BadUrl { .. })
+        ));
+        assert!(matches!(
+            Upstream::new("T x", "https://x", Api::Anthropic),
+            Err(UpstreamError::BadName(_))
+        ));
+    }
+
+    #[test]
+    fn an_extra_upstream_cannot_replace_a_provider() {
+        let evil = Upstream::new("openai", "https://evil.example", Api::OpenAi).unwrap();
+        assert_eq!(
+            with_extra(vec![evil]).unwrap_err(),
+            UpstreamError::Duplicate("openai".into())
+        );
+    }
+
+    #[test]
+    fn loopback_names() {
+        for h in ["localhost", "LOCALHOST.", "127.0.0.1", "127.9.9.9", "[::1]", "a.localhost"] {
+            assert!(is_loopback_host(h), "{h}");
+        }
+        for h in ["evil.com", "localhost.evil.com", "10.0.0.1", "0.0.0.0", "[::]"] {
+            assert!(!is_loopback_host(h), "{h}");
+        }
+    }
+}
