@@ -41,15 +41,35 @@ impl Default for WatchTiming {
     }
 }
 
+/// Asked at each wake-up of the watcher (at least once a tick) whether the
+/// collectors to run changed, e.g. because the policy did: a new set, or
+/// `None` to keep the current one.
+pub type Reload<'a> = &'a mut dyn FnMut() -> Option<Vec<Box<dyn Collector>>>;
+
+/// How often the watcher wakes while idle, to check `stop` and `reload`.
+const TICK: Duration = Duration::from_millis(200);
+
+/// What ended a wait.
+enum Wake {
+    /// Logs changed (something was created when `true`), or it is time for
+    /// a safety rescan, or `stop` was set.
+    Scan { created: bool },
+    /// The collectors to run changed.
+    Collectors(Vec<Box<dyn Collector>>),
+}
+
 /// Scans, then rescans on every change until `stop` is set; `on_scan` sees
-/// each scan's summary (with its new calls).
+/// each scan's summary (with its new calls). When `reload` hands over a new
+/// set of collectors, they are run from the next scan on, at once: a tool
+/// added is read, a tool dropped is no longer read nor watched.
 pub fn watch(
     store: &mut Store,
-    collectors: &[Box<dyn Collector>],
+    mut collectors: Vec<Box<dyn Collector>>,
     env: &Env,
     timing: WatchTiming,
     stop: &AtomicBool,
     on_scan: &mut dyn FnMut(&ScanSummary),
+    reload: Reload<'_>,
 ) -> Result<(), CollectError> {
     let options = ScanOptions {
         keep_new_calls: true,
@@ -67,18 +87,21 @@ pub fn watch(
     })?;
     let mut watched = HashSet::new();
     let mut next_rescan = timing.rescan;
+    let mut replaced = false;
     while !stop.load(Ordering::Relaxed) {
-        let summary = scan(store, collectors, env, &options, &|_| {})?;
+        let summary = scan(store, &collectors, env, &options, &|_| {})?;
+        if replaced {
+            replaced = false;
+            unwatch_dropped(&mut watcher, &mut watched, &summary);
+        }
         // Watch new roots before telling anyone we are watching; what was
         // written between the scan and the watch is caught by a rescan soon.
         let mut new_roots = false;
-        for tool in &summary.tools {
-            for root in tool.roots.iter().filter(|r| r.found) {
-                if watched.insert(root.path.clone()) {
-                    new_roots = true;
-                    if let Err(e) = watcher.watch(&root.path, RecursiveMode::Recursive) {
-                        tracing::warn!(path = %root.path.display(), error = %e, "Cannot watch; relying on rescans.");
-                    }
+        for root in found_roots(&summary) {
+            if watched.insert(root.clone()) {
+                new_roots = true;
+                if let Err(e) = watcher.watch(root, RecursiveMode::Recursive) {
+                    tracing::warn!(path = %root.display(), error = %e, "Cannot watch; relying on rescans.");
                 }
             }
         }
@@ -86,36 +109,77 @@ pub fn watch(
         if new_roots {
             next_rescan = timing.after_create;
         }
-        let created = wait_for_change(&rx, timing, next_rescan, stop);
-        next_rescan = if created {
-            timing.after_create
-        } else {
-            timing.rescan
+        next_rescan = match wait_for_change(&rx, timing, next_rescan, stop, reload) {
+            Wake::Scan { created: true } => timing.after_create,
+            Wake::Scan { created: false } => timing.rescan,
+            Wake::Collectors(set) => {
+                collectors = set;
+                replaced = true;
+                timing.rescan
+            }
         };
     }
     Ok(())
 }
 
-/// Waits for a change (or `rescan`), then for its burst to end; true when
-/// something was created in it.
+fn found_roots(summary: &ScanSummary) -> impl Iterator<Item = &PathBuf> {
+    summary
+        .tools
+        .iter()
+        .flat_map(|t| &t.roots)
+        .filter(|r| r.found)
+        .map(|r| &r.path)
+}
+
+/// Stops watching the roots no collector of the last scan looked at: their
+/// tool is no longer read, so their changes need not wake anyone.
+fn unwatch_dropped(
+    watcher: &mut impl Watcher,
+    watched: &mut HashSet<PathBuf>,
+    summary: &ScanSummary,
+) {
+    let kept: HashSet<&PathBuf> = found_roots(summary).collect();
+    watched.retain(|root| {
+        let keep = kept.contains(root);
+        if !keep {
+            // A root already gone is no longer watched anyway.
+            let _ = watcher.unwatch(root);
+        }
+        keep
+    });
+}
+
+/// Waits for a change (or `rescan`, or new collectors), then for a change's
+/// burst to end.
 fn wait_for_change(
     rx: &mpsc::Receiver<notify::Result<notify::Event>>,
     timing: WatchTiming,
     rescan: Duration,
     stop: &AtomicBool,
-) -> bool {
-    let tick = Duration::from_millis(200);
+    reload: Reload<'_>,
+) -> Wake {
     let until = Instant::now() + rescan;
-    // Wait for the first event, checking `stop` every tick.
+    let mut next_reload = Instant::now() + TICK;
+    // Wait for the first event, checking `stop` and `reload` every tick.
     let mut created = loop {
         if stop.load(Ordering::Relaxed) || Instant::now() >= until {
-            return false;
+            return Wake::Scan { created: false };
         }
-        match rx.recv_timeout(tick.min(until.saturating_duration_since(Instant::now()))) {
+        if Instant::now() >= next_reload {
+            next_reload = Instant::now() + TICK;
+            if let Some(set) = reload() {
+                return Wake::Collectors(set);
+            }
+        }
+        let left = until
+            .min(next_reload)
+            .saturating_duration_since(Instant::now());
+        match rx.recv_timeout(left) {
             Ok(event) if is_change(&event) => break is_creation(&event),
             Ok(_) => continue,
             Err(mpsc::RecvTimeoutError::Timeout) => continue,
-            Err(mpsc::RecvTimeoutError::Disconnected) => return false,
+            // No watcher: only ticks are left to wait for.
+            Err(mpsc::RecvTimeoutError::Disconnected) => std::thread::sleep(left),
         }
     };
     // Then until the burst is quiet, or it has lasted long enough.
@@ -127,7 +191,7 @@ fn wait_for_change(
             Err(_) => break,
         }
     }
-    created
+    Wake::Scan { created }
 }
 
 fn is_creation(event: &notify::Result<notify::Event>) -> bool {
@@ -146,7 +210,13 @@ fn is_change(event: &notify::Result<notify::Event>) -> bool {
 
 #[cfg(test)]
 mod tests {
+    use tokentally_event::Tool;
+
     use super::*;
+    use crate::{
+        all_collectors,
+        testkit::{Sandbox, fixture},
+    };
 
     #[test]
     fn reads_are_not_changes_but_writes_and_lost_events_are() {
@@ -164,5 +234,62 @@ mod tests {
             CreateKind::File
         )))));
         assert!(is_change(&Err(notify::Error::generic("queue overflow"))));
+    }
+
+    fn only(tool: Tool) -> Vec<Box<dyn Collector>> {
+        all_collectors()
+            .into_iter()
+            .filter(|c| c.tool() == tool)
+            .collect()
+    }
+
+    /// The collectors handed over by `reload` are the ones run from the next
+    /// scan on: the tool added is read (its backlog too), the one dropped
+    /// is not run at all.
+    #[test]
+    fn new_collectors_from_reload_replace_the_running_ones_at_once() {
+        let mut s = Sandbox::new();
+        s.place(
+            &fixture("claude_code", "streamed.jsonl"),
+            ".claude/projects/p/s.jsonl",
+        );
+        s.place(
+            &fixture("codex", "session.jsonl"),
+            ".codex/sessions/2026/04/10/rollout-2026-04-10T08-00-00-0196aaaa-0000-7000-8000-000000000001.jsonl",
+        );
+        let home = s.home();
+        let env = Env::from_pairs([("HOME", home.to_str().unwrap())]);
+        let stop = AtomicBool::new(false);
+        let mut scans: Vec<(Vec<Tool>, u64)> = Vec::new();
+        let mut on_scan = |summary: &ScanSummary| {
+            let tools = summary.tools.iter().map(|t| t.tool).collect();
+            scans.push((tools, summary.calls_new));
+            if scans.len() == 2 {
+                stop.store(true, Ordering::Relaxed);
+            }
+        };
+        let mut asked = 0;
+        let mut reload = || {
+            asked += 1;
+            // Nothing new at the first tick, then a new set.
+            (asked == 2).then(|| only(Tool::ClaudeCode))
+        };
+        let started = Instant::now();
+        watch(
+            &mut s.store,
+            only(Tool::Codex),
+            &env,
+            WatchTiming::default(),
+            &stop,
+            &mut on_scan,
+            &mut reload,
+        )
+        .unwrap();
+        assert_eq!(scans[0].0, vec![Tool::Codex]);
+        assert!(scans[0].1 > 0, "codex's calls are read");
+        assert_eq!(scans[1].0, vec![Tool::ClaudeCode]);
+        assert!(scans[1].1 > 0, "claude-code's backlog is read at once");
+        // Two ticks, far sooner than the 30 s safety rescan.
+        assert!(started.elapsed() < Duration::from_secs(5));
     }
 }

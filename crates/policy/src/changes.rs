@@ -74,6 +74,18 @@ pub fn record(dir: &Path, effective: &Effective, at_ms: i64) -> std::io::Result<
     Ok(Some(change))
 }
 
+/// Since when `key` has held its value (ms since the epoch): the last entry
+/// that changed it, else the first entry (the log starts with every key);
+/// `None` with an empty log.
+pub fn held_since(history: &[Change], key: &str) -> Option<i64> {
+    history
+        .iter()
+        .rev()
+        .find(|c| c.changes.iter().any(|k| k.key == key))
+        .or(history.first())
+        .map(|c| c.at_ms)
+}
+
 /// Every entry of the log, oldest first.
 pub fn history(dir: &Path) -> Vec<Change> {
     std::fs::read_to_string(dir.join(LOG))
@@ -81,4 +93,46 @@ pub fn history(dir: &Path) -> Vec<Change> {
         .lines()
         .filter_map(|l| serde_json::from_str(l).ok())
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn entry(at_ms: i64, keys: &[&str]) -> Change {
+        Change {
+            at_ms,
+            changes: keys
+                .iter()
+                .map(|k| KeyChange {
+                    key: (*k).to_owned(),
+                    from: Value::Null,
+                    to: json!(1),
+                    set_by: "you".into(),
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn a_key_holds_its_value_since_the_last_entry_that_changed_it() {
+        let log = [
+            entry(10, &["upload", "autostart"]),
+            entry(20, &["upload"]),
+            entry(30, &["autostart"]),
+            entry(40, &["retention_days"]),
+        ];
+        assert_eq!(held_since(&log, "upload"), Some(20));
+        assert_eq!(held_since(&log, "autostart"), Some(30));
+        assert_eq!(held_since(&log, "retention_days"), Some(40));
+    }
+
+    #[test]
+    fn a_key_never_changed_holds_since_the_first_entry_and_no_log_means_unknown() {
+        let log = [entry(10, &["upload"]), entry(20, &["upload"])];
+        assert_eq!(held_since(&log, "timezone"), Some(10));
+        assert_eq!(held_since(&[], "upload"), None);
+    }
 }

@@ -15,11 +15,13 @@ pub mod load;
 pub mod parse;
 pub mod settings;
 pub mod source;
+pub mod stamp;
 
 pub use layers::{Origin, Resolved};
 pub use load::{Effective, Fallback, Inputs, load};
 pub use parse::{Problem, parse};
 pub use settings::{Settings, schema};
+pub use stamp::PolicyFiles;
 
 #[cfg(test)]
 mod tests;

@@ -26,6 +26,18 @@ pub struct Inputs {
     pub state_dir: PathBuf,
 }
 
+impl Inputs {
+    /// Every file (or folder) whose change may change the policy.
+    pub fn watched(&self) -> Vec<PathBuf> {
+        let explicit = self.explicit.iter().cloned();
+        let managed = self.managed.iter().flat_map(|s| s.watched());
+        explicit
+            .chain(managed)
+            .chain([self.employee.clone()])
+            .collect()
+    }
+}
+
 /// Why the managed policy in force is not the one delivered.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -50,6 +62,10 @@ pub struct Effective {
     pub fallback: Option<Fallback>,
     /// Every problem found in every document read.
     pub problems: Vec<Problem>,
+    /// The explicit file it was read with, so that a running process
+    /// reloads from the same place.
+    #[serde(skip)]
+    pub explicit: Option<PathBuf>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -126,6 +142,7 @@ pub fn load(inputs: &Inputs) -> Effective {
         managed_source: managed.map(|(_, n)| n),
         fallback,
         problems,
+        explicit: inputs.explicit.clone(),
     }
 }
 

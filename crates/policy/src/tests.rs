@@ -328,3 +328,46 @@ fn changes_are_logged_once_each_with_who_set_them() {
     assert!(second.changes[0].set_by.starts_with("your organisation"));
     assert_eq!(crate::changes::history(&state).len(), 2);
 }
+
+#[test]
+fn the_watched_files_are_the_explicit_file_the_managed_sources_and_the_settings() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut i = inputs(
+        dir.path(),
+        vec![Box::new(EtcDir::new(dir.path().join("etc")))],
+    );
+    i.explicit = Some(dir.path().join("p.json"));
+    assert_eq!(
+        i.watched(),
+        vec![
+            dir.path().join("p.json"),
+            dir.path().join("etc/policy.json"),
+            dir.path().join("etc/policy.d"),
+            dir.path().join("settings.json"),
+        ]
+    );
+}
+
+/// What a running process does on a change: load again from the same
+/// inputs; a newly sanctioned tool appears, a broken file keeps it.
+#[test]
+fn reloading_after_a_change_widens_and_a_broken_file_keeps_the_last_good() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("p.json");
+    let mut i = inputs(dir.path(), Vec::new());
+    i.explicit = Some(file.clone());
+    std::fs::write(&file, r#"{"sanctioned_tools": ["codex"]}"#).unwrap();
+    let mut files = crate::PolicyFiles::new(i.watched());
+    let first = load(&i);
+    assert_eq!(first.resolved.sanctioned_tools, vec![Tool::Codex]);
+    assert_eq!(first.explicit, Some(file.clone()));
+    std::fs::write(&file, r#"{"sanctioned_tools": ["codex", "claude-code"]}"#).unwrap();
+    assert!(files.settled_change() || files.settled_change());
+    let widened = load(&i);
+    assert!(widened.resolved.sanctions(Tool::ClaudeCode));
+    std::fs::write(&file, r#"{"sanctioned_tools": ["codex"], "upload": 1}"#).unwrap();
+    assert!(files.settled_change() || files.settled_change());
+    let broken = load(&i);
+    assert_eq!(broken.fallback, Some(Fallback::LastGood));
+    assert_eq!(broken.resolved, widened.resolved);
+}

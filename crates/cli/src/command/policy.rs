@@ -15,20 +15,33 @@ fn state_dir(ledger: &Path) -> PathBuf {
     ledger.parent().map(Path::to_owned).unwrap_or_default()
 }
 
-/// Loads the policy in force, records a change in the local log, and warns
-/// on stderr when a document had problems.
-pub fn effective(ledger: &Path, explicit: Option<PathBuf>) -> anyhow::Result<Effective> {
+/// Where the policy of the ledger at `ledger` is read from.
+pub fn inputs(ledger: &Path, explicit: Option<PathBuf>) -> Inputs {
     let dir = state_dir(ledger);
-    let effective = tokentally_policy::load(&Inputs {
+    Inputs {
         explicit,
         managed: os_sources(),
         employee: dir.join("settings.json"),
-        state_dir: dir.clone(),
-    });
-    let now = jiff::Timestamp::now().as_millisecond();
-    if let Err(e) = changes::record(&dir, &effective, now) {
-        tracing::warn!(error = %e, "Cannot record the policy change log.");
+        state_dir: dir,
     }
+}
+
+/// Loads the policy in force and records a change in the local log; the
+/// change, if there was one.
+pub fn load_recorded(inputs: &Inputs) -> (Effective, Option<changes::Change>) {
+    let effective = tokentally_policy::load(inputs);
+    let now = jiff::Timestamp::now().as_millisecond();
+    let change = changes::record(&inputs.state_dir, &effective, now).unwrap_or_else(|e| {
+        tracing::warn!(error = %e, "Cannot record the policy change log.");
+        None
+    });
+    (effective, change)
+}
+
+/// Loads the policy in force, records a change in the local log, and warns
+/// on stderr when a document had problems.
+pub fn effective(ledger: &Path, explicit: Option<PathBuf>) -> anyhow::Result<Effective> {
+    let (effective, _) = load_recorded(&inputs(ledger, explicit));
     if !effective.problems.is_empty() {
         eprintln!(
             "tokentally: the policy has {} problem(s); see `tokentally policy show`",
@@ -41,13 +54,31 @@ pub fn effective(ledger: &Path, explicit: Option<PathBuf>) -> anyhow::Result<Eff
 pub fn show(ledger: &Path, policy: &Effective, json: bool) -> anyhow::Result<()> {
     let history = changes::history(&state_dir(ledger));
     if json {
-        let doc = serde_json::json!({ "effective": policy, "changes": history });
+        // Per key, since when it has held its value (ms since the epoch).
+        let since: serde_json::Map<String, serde_json::Value> = policy
+            .keys
+            .iter()
+            .map(|k| (k.key.clone(), changes::held_since(&history, &k.key).into()))
+            .collect();
+        let doc = serde_json::json!({ "effective": policy, "changes": history, "since_ms": since });
         return Ok(output::line(&serde_json::to_string(&doc)?)?);
     }
-    Ok(output::line(&render(policy, history.len()))?)
+    Ok(output::line(&render(policy, &history))?)
 }
 
-fn render(p: &Effective, changes: usize) -> String {
+/// A moment of the change log as the employee reads it: local date and
+/// minute.
+fn local_time(at_ms: i64) -> String {
+    jiff::Timestamp::from_millisecond(at_ms)
+        .map(|t| {
+            t.to_zoned(jiff::tz::TimeZone::system())
+                .strftime("%Y-%m-%d %H:%M")
+                .to_string()
+        })
+        .unwrap_or_default()
+}
+
+fn render(p: &Effective, history: &[changes::Change]) -> String {
     let r = &p.resolved;
     let mut out = String::from("What TokenTally collects on this laptop\n");
     let tools: Vec<&str> = r.sanctioned_tools.iter().map(|t| t.as_str()).collect();
@@ -87,7 +118,7 @@ fn render(p: &Effective, changes: usize) -> String {
     if let Some(url) = &r.help_url {
         out += &format!("  More: {url}\n");
     }
-    out += "\nKey                 Value                                     Set by\n";
+    out += "\nKey                 Value                                     Set by                 Since\n";
     for k in &p.keys {
         let who = match &k.origin {
             Origin::Default => "default".to_owned(),
@@ -101,9 +132,17 @@ fn render(p: &Effective, changes: usize) -> String {
         if value.len() > 40 {
             value = format!("{}…", value.chars().take(39).collect::<String>());
         }
-        out += &format!("{:<19} {value:<41} {who}\n", k.key);
+        let since = changes::held_since(history, &k.key)
+            .map(local_time)
+            .unwrap_or_default();
+        let line = format!("{:<19} {value:<41} {who:<22} {since}", k.key);
+        out += line.trim_end();
+        out += "\n";
     }
-    out += &format!("\n{changes} change(s) of the policy recorded on this laptop.\n");
+    out += &format!(
+        "\n{} change(s) of the policy recorded on this laptop.\n",
+        history.len()
+    );
     for problem in &p.problems {
         out += &format!("problem: {problem}\n");
     }
