@@ -89,7 +89,10 @@ pub fn route<'a>(upstreams: &'a [Upstream], path_and_query: &str) -> Result<Rout
         let names: Vec<&str> = upstreams.iter().map(|u| u.name.as_str()).collect();
         Refusal::UnknownRoute(name.chars().take(64).collect(), names.join(", "))
     };
-    let upstream = upstreams.iter().find(|u| u.name == name).ok_or_else(unknown)?;
+    let upstream = upstreams
+        .iter()
+        .find(|u| u.name == name)
+        .ok_or_else(unknown)?;
     let rest = if rest.starts_with('/') {
         rest.to_owned()
     } else {
@@ -118,14 +121,30 @@ mod tests {
 
     #[test]
     fn loopback_hosts_pass_others_are_refused() {
-        assert_eq!(check(&parts("POST", "/openai/v1/x", Some("127.0.0.1:47310"))), Ok(()));
-        assert_eq!(check(&parts("POST", "/openai/v1/x", Some("localhost"))), Ok(()));
-        assert_eq!(check(&parts("POST", "/openai/v1/x", Some("[::1]:47310"))), Ok(()));
         assert_eq!(
-            check(&parts("POST", "/openai/v1/x", Some("attacker.example:47310"))),
+            check(&parts("POST", "/openai/v1/x", Some("127.0.0.1:47310"))),
+            Ok(())
+        );
+        assert_eq!(
+            check(&parts("POST", "/openai/v1/x", Some("localhost"))),
+            Ok(())
+        );
+        assert_eq!(
+            check(&parts("POST", "/openai/v1/x", Some("[::1]:47310"))),
+            Ok(())
+        );
+        assert_eq!(
+            check(&parts(
+                "POST",
+                "/openai/v1/x",
+                Some("attacker.example:47310")
+            )),
             Err(Refusal::ForeignHost)
         );
-        assert_eq!(check(&parts("POST", "/openai/v1/x", None)), Err(Refusal::ForeignHost));
+        assert_eq!(
+            check(&parts("POST", "/openai/v1/x", None)),
+            Err(Refusal::ForeignHost)
+        );
     }
 
     #[test]
@@ -144,12 +163,21 @@ mod tests {
     fn routes_by_first_segment_with_an_optional_tool() {
         let ups = built_in();
         let r = route(&ups, "/anthropic/v1/messages?beta=true").unwrap();
-        assert_eq!((r.upstream.name.as_str(), r.tool, r.rest.as_str()), ("anthropic", None, "/v1/messages?beta=true"));
+        assert_eq!(
+            (r.upstream.name.as_str(), r.tool, r.rest.as_str()),
+            ("anthropic", None, "/v1/messages?beta=true")
+        );
         let r = route(&ups, "/openai~aider/v1/chat/completions").unwrap();
-        assert_eq!((r.upstream.name.as_str(), r.tool), ("openai", Some(Tool::Aider)));
+        assert_eq!(
+            (r.upstream.name.as_str(), r.tool),
+            ("openai", Some(Tool::Aider))
+        );
         let r = route(&ups, "/gemini?x=1").unwrap();
         assert_eq!(r.rest, "/?x=1");
-        assert!(matches!(route(&ups, "/evil/v1"), Err(Refusal::UnknownRoute(..))));
+        assert!(matches!(
+            route(&ups, "/evil/v1"),
+            Err(Refusal::UnknownRoute(..))
+        ));
         assert!(matches!(route(&ups, "/"), Err(Refusal::UnknownRoute(..))));
     }
 }

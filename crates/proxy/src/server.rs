@@ -84,7 +84,12 @@ impl Proxy {
                 Err(e) if addr.is_ipv6() && e.kind() == std::io::ErrorKind::AddrNotAvailable => {
                     tracing::debug!(%addr, "No IPv6 loopback here; listening on IPv4 only.");
                 }
-                Err(source) => return Err(ProxyError::Bind { addr: *addr, source }),
+                Err(source) => {
+                    return Err(ProxyError::Bind {
+                        addr: *addr,
+                        source,
+                    });
+                }
             }
         }
         let forwarder = Forwarder {
@@ -109,7 +114,11 @@ impl Proxy {
 
     /// The route names, built-in providers first.
     pub fn routes(&self) -> Vec<String> {
-        self.forwarder.upstreams.iter().map(|u| u.name.clone()).collect()
+        self.forwarder
+            .upstreams
+            .iter()
+            .map(|u| u.name.clone())
+            .collect()
     }
 
     /// Serves until `shutdown` completes, then lets open requests finish
@@ -142,20 +151,28 @@ impl Proxy {
         for accept in accepts {
             let _ = accept.await;
         }
-        if let Ok(graceful) = Arc::try_unwrap(graceful) {
-            if tokio::time::timeout(drain, graceful.shutdown()).await.is_err() {
-                tracing::warn!("Open requests did not finish in time; closing them.");
-            }
+        if let Ok(graceful) = Arc::try_unwrap(graceful)
+            && tokio::time::timeout(drain, graceful.shutdown())
+                .await
+                .is_err()
+        {
+            tracing::warn!("Open requests did not finish in time; closing them.");
         }
     }
 }
 
-fn serve_connection(stream: tokio::net::TcpStream, forwarder: Arc<Forwarder>, graceful: &GracefulShutdown) {
+fn serve_connection(
+    stream: tokio::net::TcpStream,
+    forwarder: Arc<Forwarder>,
+    graceful: &GracefulShutdown,
+) {
     // Small SSE chunks must not wait for Nagle.
     let _ = stream.set_nodelay(true);
     let service = service_fn(move |request| forwarder.clone().serve(request));
     let builder = auto::Builder::new(TokioExecutor::new());
-    let connection = builder.serve_connection(TokioIo::new(stream), service).into_owned();
+    let connection = builder
+        .serve_connection(TokioIo::new(stream), service)
+        .into_owned();
     let connection = graceful.watch(connection);
     tokio::spawn(async move {
         if let Err(e) = connection.await {

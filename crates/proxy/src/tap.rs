@@ -145,7 +145,10 @@ impl std::fmt::Debug for Tap {
 enum RequestCopy {
     Kept(Vec<u8>),
     /// Too large to keep: its model (looked for near its ends) and length.
-    Oversized { model: Option<String>, len: usize },
+    Oversized {
+        model: Option<String>,
+        len: usize,
+    },
 }
 
 impl Tap {
@@ -192,7 +195,15 @@ impl Tap {
 
     /// The end of the response: its usage, or `None` when nothing at all
     /// can be counted.
-    pub fn finish(mut self, end: End) -> Option<Observed> {
+    pub fn finish(self, end: End) -> Option<Observed> {
+        self.conclude(end)?.observe()
+    }
+
+    /// The cheap half of [`Tap::finish`]: ends decoding and reads what the
+    /// provider reported. Whether the rest is cheap too is
+    /// [`Conclusion::is_reported`]; an estimate is best made off the
+    /// request path.
+    pub fn conclude(mut self, end: End) -> Option<Conclusion> {
         if self.readable {
             self.decoder.flush_end();
         }
@@ -200,14 +211,46 @@ impl Tap {
         body.end();
         let usage = body.reader.usage(end == End::Complete);
         let notes = std::mem::take(&mut body.notes);
+        Some(Conclusion {
+            usage,
+            notes,
+            request: self.request,
+            path_model: self.path_model,
+        })
+    }
+}
+
+/// A response read to its end, before any estimate is made.
+pub struct Conclusion {
+    usage: Usage,
+    notes: Notes,
+    request: RequestCopy,
+    path_model: Option<String>,
+}
+
+impl Conclusion {
+    /// True when the provider reported the final usage: no tokenizer runs.
+    pub fn is_reported(&self) -> bool {
+        self.usage.is_final
+    }
+
+    /// The call's usage; estimates from the text kept when the provider
+    /// reported none (milliseconds on a long prompt).
+    pub fn observe(self) -> Option<Observed> {
+        let Conclusion {
+            usage,
+            notes,
+            request,
+            path_model,
+        } = self;
         let request = Request::parse_when(
-            &self.request,
-            notes.model.is_none() && self.path_model.is_none(),
+            &request,
+            notes.model.is_none() && path_model.is_none(),
             !usage.is_final && !usage.input_known,
         );
         let model = notes
             .model
-            .or(self.path_model.take())
+            .or(path_model)
             .or_else(|| request.model.clone())
             .unwrap_or_else(|| "unknown".to_owned());
         if usage.is_final {
@@ -266,9 +309,13 @@ impl Kind {
         let path = path.trim_end_matches('/');
         let last = path.rsplit('/').next().unwrap_or(path);
         if let Some((_, method)) = last.rsplit_once(':') {
-            return matches!(method, "generateContent" | "streamGenerateContent").then_some(Kind::Gemini);
+            return matches!(method, "generateContent" | "streamGenerateContent")
+                .then_some(Kind::Gemini);
         }
-        if path.ends_with("/chat/completions") || path.ends_with("/completions") || path.ends_with("/embeddings") {
+        if path.ends_with("/chat/completions")
+            || path.ends_with("/completions")
+            || path.ends_with("/embeddings")
+        {
             return Some(Kind::Chat);
         }
         if path.ends_with("/responses") {
@@ -387,7 +434,11 @@ impl Reader {
                     Reader::Gemini(r) => r.on_json(json, notes),
                 }
             }
-            Captured::Oversized { head, tail, dropped } => {
+            Captured::Oversized {
+                head,
+                tail,
+                dropped,
+            } => {
                 // Its text was not read: counted by size if it comes to that.
                 notes
                     .text

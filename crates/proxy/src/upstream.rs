@@ -177,10 +177,23 @@ mod tests {
 
     #[test]
     fn loopback_names() {
-        for h in ["localhost", "LOCALHOST.", "127.0.0.1", "127.9.9.9", "[::1]", "a.localhost"] {
+        for h in [
+            "localhost",
+            "LOCALHOST.",
+            "127.0.0.1",
+            "127.9.9.9",
+            "[::1]",
+            "a.localhost",
+        ] {
             assert!(is_loopback_host(h), "{h}");
         }
-        for h in ["evil.com", "localhost.evil.com", "10.0.0.1", "0.0.0.0", "[::]"] {
+        for h in [
+            "evil.com",
+            "localhost.evil.com",
+            "10.0.0.1",
+            "0.0.0.0",
+            "[::]",
+        ] {
             assert!(!is_loopback_host(h), "{h}");
         }
     }

@@ -50,7 +50,9 @@ fn anthropic_stream(final_delta: bool) -> String {
     s += "event: content_block_start\ndata: {\"type\":\"content_block_start\",\"index\":0,\"content_block\":{\"type\":\"text\",\"text\":\"\"}}\n\n";
     s += "event: ping\ndata: {\"type\": \"ping\"}\n\n";
     for i in 0..20 {
-        s += &format!("event: content_block_delta\ndata: {{\"type\":\"content_block_delta\",\"index\":0,\"delta\":{{\"type\":\"text_delta\",\"text\":\"{CANARY} part {i} of a long reply about nothing \"}}}}\n\n");
+        s += &format!(
+            "event: content_block_delta\ndata: {{\"type\":\"content_block_delta\",\"index\":0,\"delta\":{{\"type\":\"text_delta\",\"text\":\"{CANARY} part {i} of a long reply about nothing \"}}}}\n\n"
+        );
     }
     s += "event: content_block_stop\ndata: {\"type\":\"content_block_stop\",\"index\":0}\n\n";
     if final_delta {
@@ -62,7 +64,11 @@ fn anthropic_stream(final_delta: bool) -> String {
 }
 
 fn assert_passed_unchanged(reply: &support::Reply, scripted: &Scripted) {
-    assert_eq!(reply.body, scripted.body(), "the client gets the upstream's bytes");
+    assert_eq!(
+        reply.body,
+        scripted.body(),
+        "the client gets the upstream's bytes"
+    );
     for (name, value) in &scripted.headers {
         assert_eq!(
             reply.header(name),
@@ -75,8 +81,12 @@ fn assert_passed_unchanged(reply: &support::Reply, scripted: &Scripted) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn openai_chat_reply_passes_unchanged_and_its_usage_is_counted() {
     let h = Harness::start().await;
-    let body = format!("{{\"id\":\"chatcmpl-T1\",\"object\":\"chat.completion\",\"created\":1764582000,\"model\":\"gpt-4.1-2025-04-14\",\"choices\":[{{\"index\":0,\"message\":{{\"role\":\"assistant\",\"content\":\"{CANARY}\"}},\"finish_reason\":\"stop\"}}],\"usage\":{{\"prompt_tokens\":1200,\"completion_tokens\":300,\"total_tokens\":1500,\"prompt_tokens_details\":{{\"cached_tokens\":1000}},\"completion_tokens_details\":{{\"reasoning_tokens\":100}}}}}}");
-    let scripted = Scripted::json(&body).header("x-request-id", "req_abc").header("openai-processing-ms", "412");
+    let body = format!(
+        "{{\"id\":\"chatcmpl-T1\",\"object\":\"chat.completion\",\"created\":1764582000,\"model\":\"gpt-4.1-2025-04-14\",\"choices\":[{{\"index\":0,\"message\":{{\"role\":\"assistant\",\"content\":\"{CANARY}\"}},\"finish_reason\":\"stop\"}}],\"usage\":{{\"prompt_tokens\":1200,\"completion_tokens\":300,\"total_tokens\":1500,\"prompt_tokens_details\":{{\"cached_tokens\":1000}},\"completion_tokens_details\":{{\"reasoning_tokens\":100}}}}}}"
+    );
+    let scripted = Scripted::json(&body)
+        .header("x-request-id", "req_abc")
+        .header("openai-processing-ms", "412");
     h.provider.script("/v1/chat/completions", scripted.clone());
     let request = openai_request(false, false);
     let reply = send(h.proxy, post("/t-openai/v1/chat/completions", &request)).await;
@@ -100,7 +110,9 @@ async fn openai_chat_stream_split_anywhere_counts_the_final_usage_chunk() {
     let h = Harness::start().await;
     let mut stream = String::new();
     for word in ["Hel", "lo ", CANARY] {
-        stream += &format!("data: {{\"id\":\"chatcmpl-S1\",\"object\":\"chat.completion.chunk\",\"model\":\"gpt-4.1-2025-04-14\",\"choices\":[{{\"index\":0,\"delta\":{{\"content\":\"{word}\"}},\"finish_reason\":null}}],\"usage\":null}}\n\n");
+        stream += &format!(
+            "data: {{\"id\":\"chatcmpl-S1\",\"object\":\"chat.completion.chunk\",\"model\":\"gpt-4.1-2025-04-14\",\"choices\":[{{\"index\":0,\"delta\":{{\"content\":\"{word}\"}},\"finish_reason\":null}}],\"usage\":null}}\n\n"
+        );
     }
     stream += "data: {\"id\":\"chatcmpl-S1\",\"object\":\"chat.completion.chunk\",\"model\":\"gpt-4.1-2025-04-14\",\"choices\":[],\"usage\":{\"prompt_tokens\":50,\"completion_tokens\":7,\"total_tokens\":57,\"prompt_tokens_details\":{\"cached_tokens\":0},\"completion_tokens_details\":{\"reasoning_tokens\":0}}}\n\n";
     stream += "data: [DONE]\n\n";
@@ -109,7 +121,11 @@ async fn openai_chat_stream_split_anywhere_counts_the_final_usage_chunk() {
     for size in [1, 2, 3, 5, 7, 13, 40] {
         let scripted = Scripted::sse(every(stream.as_bytes(), size));
         h.provider.script("/v1/chat/completions", scripted.clone());
-        let reply = send(h.proxy, post("/t-openai/v1/chat/completions", &openai_request(true, true))).await;
+        let reply = send(
+            h.proxy,
+            post("/t-openai/v1/chat/completions", &openai_request(true, true)),
+        )
+        .await;
         assert_passed_unchanged(&reply, &scripted);
         let events = h.take_events(1);
         assert_eq!(events.len(), 1, "chunks of {size}: {events:?}");
@@ -128,7 +144,14 @@ async fn openai_stream_without_usage_is_estimated_never_zero() {
     stream += "data: [DONE]\n\n";
     let scripted = Scripted::sse(every(stream.as_bytes(), 64));
     h.provider.script("/v1/chat/completions", scripted.clone());
-    let reply = send(h.proxy, post("/t-openai/v1/chat/completions", &openai_request(true, false))).await;
+    let reply = send(
+        h.proxy,
+        post(
+            "/t-openai/v1/chat/completions",
+            &openai_request(true, false),
+        ),
+    )
+    .await;
     assert_passed_unchanged(&reply, &scripted);
     let received = h.provider.received();
     assert!(
@@ -147,13 +170,18 @@ async fn responses_api_stream_counts_response_completed() {
     let h = Harness::start().await;
     let mut s = String::new();
     s += "event: response.created\ndata: {\"type\":\"response.created\",\"sequence_number\":0,\"response\":{\"id\":\"resp_R1\",\"object\":\"response\",\"model\":\"gpt-5-codex\",\"status\":\"in_progress\",\"usage\":null}}\n\n";
-    s += &format!("event: response.output_text.delta\ndata: {{\"type\":\"response.output_text.delta\",\"sequence_number\":1,\"item_id\":\"msg_1\",\"output_index\":0,\"content_index\":0,\"delta\":\"{CANARY}\"}}\n\n");
+    s += &format!(
+        "event: response.output_text.delta\ndata: {{\"type\":\"response.output_text.delta\",\"sequence_number\":1,\"item_id\":\"msg_1\",\"output_index\":0,\"content_index\":0,\"delta\":\"{CANARY}\"}}\n\n"
+    );
     s += "event: response.completed\ndata: {\"type\":\"response.completed\",\"sequence_number\":2,\"response\":{\"id\":\"resp_R1\",\"object\":\"response\",\"model\":\"gpt-5-codex\",\"status\":\"completed\",\"usage\":{\"input_tokens\":500,\"input_tokens_details\":{\"cached_tokens\":100},\"output_tokens\":80,\"output_tokens_details\":{\"reasoning_tokens\":30},\"total_tokens\":580}}}\n\n";
     let scripted = Scripted::sse(split_at(s.as_bytes(), &[3, 100, 101, 260, 400]));
     h.provider.script("/v1/responses", scripted.clone());
     let request = r#"{"model":"gpt-5-codex","input":"hi","stream":true}"#;
     let mut req = post("/t-openai/v1/responses", request);
-    req.headers_mut().insert("user-agent", "codex_cli_rs/0.63.0 (Debian 12; x86_64)".parse().unwrap());
+    req.headers_mut().insert(
+        "user-agent",
+        "codex_cli_rs/0.63.0 (Debian 12; x86_64)".parse().unwrap(),
+    );
     let reply = send(h.proxy, req).await;
     assert_passed_unchanged(&reply, &scripted);
     let events = h.take_events(1);
@@ -178,7 +206,10 @@ async fn anthropic_gzip_stream_takes_the_last_cumulative_delta_never_the_sum() {
     let mut req = post("/t-anthropic/v1/messages?beta=true", &request);
     for (name, value) in [
         ("anthropic-version", "2023-06-01"),
-        ("anthropic-beta", "interleaved-thinking-2025-05-14,fine-grained-tool-streaming-2025-05-14"),
+        (
+            "anthropic-beta",
+            "interleaved-thinking-2025-05-14,fine-grained-tool-streaming-2025-05-14",
+        ),
         ("authorization", "Bearer sk-ant-oat01-secret"),
         ("user-agent", "claude-cli/2.0.14 (external, cli)"),
         ("accept-encoding", "gzip, br"),
@@ -203,7 +234,11 @@ async fn anthropic_gzip_stream_takes_the_last_cumulative_delta_never_the_sum() {
     assert_eq!(got.body, request.as_bytes());
     for (name, value) in req.headers() {
         if name == "x-tokentally-tool" {
-            assert_eq!(got.header(name.as_str()), None, "attribution header is stripped");
+            assert_eq!(
+                got.header(name.as_str()),
+                None,
+                "attribution header is stripped"
+            );
         } else {
             assert_eq!(got.header(name.as_str()), Some(value.as_bytes()), "{name}");
         }
@@ -222,8 +257,15 @@ async fn a_cut_off_stream_counts_what_was_seen_as_an_estimate() {
     assert_eq!(events.len(), 1, "{events:?}");
     let e = &events[0];
     assert_eq!(e.provenance, Provenance::Estimated);
-    assert_eq!((e.tokens.input, e.tokens.cache_read, e.tokens.cache_write), (12, 20000, 3000));
-    assert!(e.tokens.output > 100, "output estimated from the text seen: {:?}", e.tokens);
+    assert_eq!(
+        (e.tokens.input, e.tokens.cache_read, e.tokens.cache_write),
+        (12, 20000, 3000)
+    );
+    assert!(
+        e.tokens.output > 100,
+        "output estimated from the text seen: {:?}",
+        e.tokens
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -232,14 +274,25 @@ async fn an_error_event_after_200_keeps_the_counts_seen() {
     let mut s = anthropic_stream(false);
     s += "event: message_delta\ndata: {\"type\":\"message_delta\",\"delta\":{},\"usage\":{\"output_tokens\":5000}}\n\n";
     s += "event: error\ndata: {\"type\":\"error\",\"error\":{\"type\":\"overloaded_error\",\"message\":\"Overloaded\"}}\n\n";
-    h.provider.script("/v1/messages", Scripted::sse(every(s.as_bytes(), 333)));
-    send(h.proxy, post("/t-anthropic/v1/messages", r#"{"model":"claude-sonnet-4-5","stream":true,"messages":[]}"#)).await;
+    h.provider
+        .script("/v1/messages", Scripted::sse(every(s.as_bytes(), 333)));
+    send(
+        h.proxy,
+        post(
+            "/t-anthropic/v1/messages",
+            r#"{"model":"claude-sonnet-4-5","stream":true,"messages":[]}"#,
+        ),
+    )
+    .await;
     let events = h.take_events(1);
     assert_eq!(events.len(), 1);
     // The stream did not finish, so the call is an estimate; but the
     // counts the provider reported before the error are kept, not lowered
     // to what the text seen would suggest.
-    assert_eq!((events[0].tokens.input, events[0].tokens.output), (12, 5000));
+    assert_eq!(
+        (events[0].tokens.input, events[0].tokens.output),
+        (12, 5000)
+    );
     assert_eq!(events[0].provenance, Provenance::Estimated);
 }
 
@@ -247,20 +300,50 @@ async fn an_error_event_after_200_keeps_the_counts_seen() {
 async fn gemini_streams_keep_the_last_usage_snapshot_also_under_code_assist() {
     let h = Harness::start().await;
     let chunk = |usage: &str, text: &str| {
-        format!("{{\"candidates\":[{{\"content\":{{\"role\":\"model\",\"parts\":[{{\"text\":\"{text}\"}}]}}}}],\"usageMetadata\":{usage},\"modelVersion\":\"gemini-2.5-pro\",\"responseId\":\"r-G1\"}}")
+        format!(
+            "{{\"candidates\":[{{\"content\":{{\"role\":\"model\",\"parts\":[{{\"text\":\"{text}\"}}]}}}}],\"usageMetadata\":{usage},\"modelVersion\":\"gemini-2.5-pro\",\"responseId\":\"r-G1\"}}"
+        )
     };
-    let first = chunk(r#"{"promptTokenCount":800,"candidatesTokenCount":10,"totalTokenCount":810}"#, CANARY);
-    let last = chunk(r#"{"promptTokenCount":800,"cachedContentTokenCount":600,"candidatesTokenCount":95,"thoughtsTokenCount":40,"totalTokenCount":935}"#, "done");
+    let first = chunk(
+        r#"{"promptTokenCount":800,"candidatesTokenCount":10,"totalTokenCount":810}"#,
+        CANARY,
+    );
+    let last = chunk(
+        r#"{"promptTokenCount":800,"cachedContentTokenCount":600,"candidatesTokenCount":95,"thoughtsTokenCount":40,"totalTokenCount":935}"#,
+        "done",
+    );
     let sse = format!("data: {first}\r\n\r\ndata: {last}\r\n\r\n");
-    h.provider.script("/v1beta/models/gemini-2.5-pro:streamGenerateContent", Scripted::sse(every(sse.as_bytes(), 50)));
-    send(h.proxy, post("/t-gemini/v1beta/models/gemini-2.5-pro:streamGenerateContent?alt=sse", r#"{"contents":[{"role":"user","parts":[{"text":"hi"}]}]}"#)).await;
+    h.provider.script(
+        "/v1beta/models/gemini-2.5-pro:streamGenerateContent",
+        Scripted::sse(every(sse.as_bytes(), 50)),
+    );
+    send(
+        h.proxy,
+        post(
+            "/t-gemini/v1beta/models/gemini-2.5-pro:streamGenerateContent?alt=sse",
+            r#"{"contents":[{"role":"user","parts":[{"text":"hi"}]}]}"#,
+        ),
+    )
+    .await;
     let events = h.take_events(1);
     assert_eq!(events.len(), 1);
     assert_eq!(events[0].tokens, tokens(200, 600, 0, 135, 40));
     // Code Assist wraps each response.
-    let wrapped = format!("data: {{\"response\":{first},\"traceId\":\"t1\"}}\n\ndata: {{\"response\":{last},\"traceId\":\"t1\"}}\n\n");
-    h.provider.script("/v1internal:streamGenerateContent", Scripted::sse(every(wrapped.as_bytes(), 61)));
-    send(h.proxy, post("/t-gemini/v1internal:streamGenerateContent?alt=sse", r#"{"model":"gemini-2.5-pro","request":{"contents":[]}}"#)).await;
+    let wrapped = format!(
+        "data: {{\"response\":{first},\"traceId\":\"t1\"}}\n\ndata: {{\"response\":{last},\"traceId\":\"t1\"}}\n\n"
+    );
+    h.provider.script(
+        "/v1internal:streamGenerateContent",
+        Scripted::sse(every(wrapped.as_bytes(), 61)),
+    );
+    send(
+        h.proxy,
+        post(
+            "/t-gemini/v1internal:streamGenerateContent?alt=sse",
+            r#"{"model":"gemini-2.5-pro","request":{"contents":[]}}"#,
+        ),
+    )
+    .await;
     let events = h.take_events(1);
     assert_eq!(events.len(), 1);
     assert_eq!(events[0].tokens, tokens(200, 600, 0, 135, 40));
@@ -269,13 +352,32 @@ async fn gemini_streams_keep_the_last_usage_snapshot_also_under_code_assist() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn token_counting_endpoints_and_errors_are_not_usage() {
     let h = Harness::start().await;
-    h.provider.script("/v1/messages/count_tokens", Scripted::json(r#"{"input_tokens":1234}"#));
-    let reply = send(h.proxy, post("/t-anthropic/v1/messages/count_tokens", r#"{"model":"claude-sonnet-4-5","messages":[]}"#)).await;
+    h.provider.script(
+        "/v1/messages/count_tokens",
+        Scripted::json(r#"{"input_tokens":1234}"#),
+    );
+    let reply = send(
+        h.proxy,
+        post(
+            "/t-anthropic/v1/messages/count_tokens",
+            r#"{"model":"claude-sonnet-4-5","messages":[]}"#,
+        ),
+    )
+    .await;
     assert_eq!(reply.body, br#"{"input_tokens":1234}"#);
-    let mut overloaded = Scripted::json(r#"{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}"#);
+    let mut overloaded = Scripted::json(
+        r#"{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}"#,
+    );
     overloaded.status = 529;
     h.provider.script("/v1/messages", overloaded);
-    let reply = send(h.proxy, post("/t-anthropic/v1/messages", r#"{"model":"claude-sonnet-4-5","messages":[]}"#)).await;
+    let reply = send(
+        h.proxy,
+        post(
+            "/t-anthropic/v1/messages",
+            r#"{"model":"claude-sonnet-4-5","messages":[]}"#,
+        ),
+    )
+    .await;
     assert_eq!(reply.status, 529, "the upstream's status passes unchanged");
     assert!(h.take_events(0).is_empty());
 }
@@ -287,9 +389,20 @@ async fn a_stream_is_passed_on_as_it_arrives_not_buffered() {
     scripted.gap = Duration::from_millis(150);
     let chunks = scripted.chunks.len();
     h.provider.script("/v1/messages", scripted);
-    let reply = send(h.proxy, post("/t-anthropic/v1/messages", r#"{"model":"claude-sonnet-4-5","stream":true,"messages":[]}"#)).await;
+    let reply = send(
+        h.proxy,
+        post(
+            "/t-anthropic/v1/messages",
+            r#"{"model":"claude-sonnet-4-5","stream":true,"messages":[]}"#,
+        ),
+    )
+    .await;
     let first = reply.first_byte.unwrap();
-    assert!(first < Duration::from_millis(120), "first byte after {first:?}; the stream takes {} ms", chunks * 150);
+    assert!(
+        first < Duration::from_millis(120),
+        "first byte after {first:?}; the stream takes {} ms",
+        chunks * 150
+    );
     assert_eq!(h.take_events(1).len(), 1);
 }
 
@@ -297,17 +410,38 @@ async fn a_stream_is_passed_on_as_it_arrives_not_buffered() {
 async fn foreign_hosts_tunnels_unknown_routes_and_huge_bodies_are_refused() {
     let h = Harness::start().await;
     let cases = [
-        ("POST /t-openai/v1/chat/completions HTTP/1.1\r\nHost: attacker.example\r\nConnection: close\r\nContent-Length: 2\r\n\r\n{}", "403"),
-        ("CONNECT api.openai.com:443 HTTP/1.1\r\nHost: api.openai.com:443\r\nConnection: close\r\n\r\n", "405"),
-        ("GET http://example.com/ HTTP/1.1\r\nHost: example.com\r\nConnection: close\r\n\r\n", "400"),
-        ("POST /nowhere/v1/x HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nContent-Length: 2\r\n\r\n{}", "404"),
-        ("POST /t-openai/v1/x HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Length: 2000000\r\n\r\n", "413"),
+        (
+            "POST /t-openai/v1/chat/completions HTTP/1.1\r\nHost: attacker.example\r\nConnection: close\r\nContent-Length: 2\r\n\r\n{}",
+            "403",
+        ),
+        (
+            "CONNECT api.openai.com:443 HTTP/1.1\r\nHost: api.openai.com:443\r\nConnection: close\r\n\r\n",
+            "405",
+        ),
+        (
+            "GET http://example.com/ HTTP/1.1\r\nHost: example.com\r\nConnection: close\r\n\r\n",
+            "400",
+        ),
+        (
+            "POST /nowhere/v1/x HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nContent-Length: 2\r\n\r\n{}",
+            "404",
+        ),
+        (
+            "POST /t-openai/v1/x HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Length: 2000000\r\n\r\n",
+            "413",
+        ),
     ];
     for (request, status) in cases {
         let reply = raw(h.proxy, request).await;
-        assert!(reply.starts_with(&format!("HTTP/1.1 {status}")), "{request:?} -> {reply:?}");
+        assert!(
+            reply.starts_with(&format!("HTTP/1.1 {status}")),
+            "{request:?} -> {reply:?}"
+        );
     }
-    assert!(h.provider.received().is_empty(), "nothing reached the upstream");
+    assert!(
+        h.provider.received().is_empty(),
+        "nothing reached the upstream"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -316,7 +450,8 @@ async fn a_header_or_a_route_suffix_names_the_tool() {
     h.provider.script("/v1/chat/completions", Scripted::json(r#"{"id":"chatcmpl-A","model":"gpt-4.1","choices":[],"usage":{"prompt_tokens":3,"completion_tokens":4,"total_tokens":7}}"#));
     send(h.proxy, post("/t-openai~aider/v1/chat/completions", "{}")).await;
     let mut req = post("/t-openai/v1/chat/completions", "{}");
-    req.headers_mut().insert("x-tokentally-tool", "goose".parse().unwrap());
+    req.headers_mut()
+        .insert("x-tokentally-tool", "goose".parse().unwrap());
     send(h.proxy, req).await;
     let tools: Vec<Tool> = h.take_events(2).iter().map(|e| e.tool).collect();
     assert_eq!(tools, vec![Tool::Aider, Tool::Goose]);
@@ -354,11 +489,20 @@ async fn an_unreachable_upstream_is_a_502_not_a_hang() {
     let (tx, _rx) = std::sync::mpsc::channel();
     let mut config = ProxyConfig::loopback(0);
     config.listen = vec!["127.0.0.1:0".parse().unwrap()];
-    config.extra_upstreams = vec![Upstream::new("dead", &format!("http://127.0.0.1:{port}"), Api::OpenAi).unwrap()];
+    config.extra_upstreams =
+        vec![Upstream::new("dead", &format!("http://127.0.0.1:{port}"), Api::OpenAi).unwrap()];
     let proxy = Proxy::bind(config, Arc::new(tx)).await.unwrap();
     let addr = proxy.local_addrs()[0];
     tokio::spawn(proxy.run(std::future::pending(), Duration::from_secs(1)));
-    let reply = send(addr, hyper::Request::builder().method("POST").uri("/dead/v1/x").body(Full::new(Bytes::from_static(b"{}"))).unwrap()).await;
+    let reply = send(
+        addr,
+        hyper::Request::builder()
+            .method("POST")
+            .uri("/dead/v1/x")
+            .body(Full::new(Bytes::from_static(b"{}")))
+            .unwrap(),
+    )
+    .await;
     assert_eq!(reply.status, 502);
     assert!(String::from_utf8_lossy(&reply.body).contains("could not be reached"));
 }

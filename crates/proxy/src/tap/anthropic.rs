@@ -157,7 +157,11 @@ impl AnthropicReader {
             Some("message") => {
                 notes.note_id(event.id.as_str());
                 notes.note_model(event.model.as_str());
-                event.content.0.iter().for_each(|block| push_block(block, notes));
+                event
+                    .content
+                    .0
+                    .iter()
+                    .for_each(|block| push_block(block, notes));
                 if let Some(usage) = event.usage {
                     self.whole = Some(usage);
                 }

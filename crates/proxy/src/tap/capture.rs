@@ -43,7 +43,13 @@ impl Capture {
 
     pub(crate) fn push(&mut self, mut bytes: &[u8]) {
         if !self.oversized {
-            if self.buf.len() + bytes.len() <= WHOLE_LIMIT {
+            let need = self.buf.len() + bytes.len();
+            if need <= WHOLE_LIMIT {
+                // Grow by doubling, but never past the limit.
+                if need > self.buf.capacity() {
+                    let target = (need * 2).clamp(need, WHOLE_LIMIT);
+                    self.buf.reserve_exact(target - self.buf.len());
+                }
                 self.buf.extend_from_slice(bytes);
                 return;
             }
@@ -54,6 +60,12 @@ impl Capture {
                 bytes = &bytes[take..];
             }
             self.head_len = HEAD.min(self.buf.len());
+            // What came after the head so far: only its last TAIL bytes stay.
+            if self.buf.len() > self.head_len + TAIL {
+                let cut = self.buf.len() - TAIL;
+                self.dropped += (cut - self.head_len) as u64;
+                self.buf.drain(self.head_len..cut);
+            }
         }
         if bytes.len() >= TAIL {
             self.dropped += (self.buf.len() - self.head_len) as u64;

@@ -75,12 +75,14 @@ impl<W: Write> Decoder<W> {
             Decoder::DeflateUndecided(_, head) => {
                 head.extend_from_slice(chunk);
                 if head.len() >= 2 {
-                    let Decoder::DeflateUndecided(sink, head) = std::mem::replace(self, Decoder::Empty)
+                    let Decoder::DeflateUndecided(sink, head) =
+                        std::mem::replace(self, Decoder::Empty)
                     else {
                         return Ok(());
                     };
                     // RFC 1950: method 8, and the 16-bit header a multiple of 31.
-                    let zlib = head[0] & 0x0f == 8 && u16::from_be_bytes([head[0], head[1]]) % 31 == 0;
+                    let zlib =
+                        head[0] & 0x0f == 8 && u16::from_be_bytes([head[0], head[1]]) % 31 == 0;
                     *self = if zlib {
                         Decoder::Zlib(ZlibDecoder::new(sink))
                     } else {
@@ -103,7 +105,10 @@ impl<W: Write> Decoder<W> {
             Decoder::Zlib(d) => d.try_finish(),
             Decoder::RawDeflate(d) => d.try_finish(),
             Decoder::Brotli(d) => d.close(),
-            Decoder::Identity(_) | Decoder::DeflateUndecided(..) | Decoder::Zstd(_) | Decoder::Empty => Ok(()),
+            Decoder::Identity(_)
+            | Decoder::DeflateUndecided(..)
+            | Decoder::Zstd(_)
+            | Decoder::Empty => Ok(()),
         };
     }
 

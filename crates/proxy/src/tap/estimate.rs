@@ -78,15 +78,15 @@ impl TextTally {
 /// Fields of a request that hold the text sent to the model, across the
 /// three APIs (`request` is Code Assist's wrapper around a Gemini request).
 const REQUEST_TEXT_FIELDS: &[&str] = &[
-    "messages",
-    "input",
-    "instructions",
-    "prompt",
     "system",
-    "tools",
-    "contents",
     "systemInstruction",
     "system_instruction",
+    "instructions",
+    "tools",
+    "messages",
+    "input",
+    "prompt",
+    "contents",
     "request",
 ];
 

@@ -132,7 +132,9 @@ impl<T> Default for List<T> {
 
 impl<'de, T: Deserialize<'de>> Deserialize<'de> for List<T> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        Ok(List(Option::<Vec<T>>::deserialize(deserializer)?.unwrap_or_default()))
+        Ok(List(
+            Option::<Vec<T>>::deserialize(deserializer)?.unwrap_or_default(),
+        ))
     }
 }
 

@@ -90,7 +90,10 @@ impl UsageMetadata {
             input: (prompt - cached).saturating_add(self.tool_use_prompt_token_count.or_zero()),
             cache_read: cached,
             cache_write: 0,
-            output: self.candidates_token_count.or_zero().saturating_add(thoughts),
+            output: self
+                .candidates_token_count
+                .or_zero()
+                .saturating_add(thoughts),
             reasoning: thoughts,
         }
     }

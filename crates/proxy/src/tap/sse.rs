@@ -23,7 +23,10 @@ pub(crate) struct SseSplitter {
 #[derive(Debug)]
 enum Line {
     /// Reading the field name, up to `:` or the end of the line.
-    Field { name: [u8; FIELD_NAME_MAX], len: usize },
+    Field {
+        name: [u8; FIELD_NAME_MAX],
+        len: usize,
+    },
     /// In a `data:` value; `at_start` until its first byte (one space is
     /// dropped there).
     Data { at_start: bool },
@@ -82,9 +85,14 @@ impl SseSplitter {
             match &mut self.line {
                 Line::Field { name, len } => match memchr::memchr(b':', bytes) {
                     Some(colon) => {
-                        let is_data = append_name(name, len, &bytes[..colon]) && &name[..*len] == b"data";
+                        let is_data =
+                            append_name(name, len, &bytes[..colon]) && &name[..*len] == b"data";
                         bytes = &bytes[colon + 1..];
-                        self.line = if is_data { self.open_data() } else { Line::Skip };
+                        self.line = if is_data {
+                            self.open_data()
+                        } else {
+                            Line::Skip
+                        };
                     }
                     None => {
                         if !append_name(name, len, bytes) {

@@ -246,7 +246,10 @@ fn chat_stream_without_include_usage_is_estimated_from_request_and_reply_text() 
 fn chat_stream_cut_off_before_usage_is_estimated_and_never_zero() {
     let case = chat_case(CHAT_REQUEST_WITH_USAGE);
     let body = chat_stream(true);
-    let cut = String::from_utf8(body.clone()).unwrap().find("\"choices\":[]").unwrap();
+    let cut = String::from_utf8(body.clone())
+        .unwrap()
+        .find("\"choices\":[]")
+        .unwrap();
     let observed = case.run(&[&body[..cut]], End::CutOff).unwrap();
     assert_eq!(observed.provenance, Provenance::Estimated);
     assert_eq!(observed.tokens.input, count("gpt-5", CHAT_REQUEST_TEXT));
@@ -262,7 +265,10 @@ fn chat_stream_cut_off_before_usage_is_estimated_and_never_zero() {
 fn chat_usage_arriving_before_a_cut_off_is_still_reported() {
     let case = chat_case(CHAT_REQUEST_WITH_USAGE);
     let body = chat_stream(true);
-    let done = String::from_utf8(body.clone()).unwrap().find("[DONE]").unwrap();
+    let done = String::from_utf8(body.clone())
+        .unwrap()
+        .find("[DONE]")
+        .unwrap();
     let observed = case.run(&[&body[..done]], End::CutOff).unwrap();
     assert_eq!(observed.provenance, Provenance::Reported);
     assert_eq!(observed.tokens, chat_usage());
@@ -290,7 +296,11 @@ fn chat_non_streamed_usage_subtracts_cached_from_prompt() {
   "service_tier": "default",
   "system_fingerprint": "fp_3f1a"
 }"#;
-    let expected = reported("gpt-4.1-2025-04-14", "chatcmpl-CAa1", tokens(128, 1920, 0, 57, 0));
+    let expected = reported(
+        "gpt-4.1-2025-04-14",
+        "chatcmpl-CAa1",
+        tokens(128, 1920, 0, 57, 0),
+    );
     case.assert_every_chunking(body, End::Complete, &expected);
 }
 
@@ -320,20 +330,38 @@ fn responses_stream(terminal: &str, status: &str) -> Vec<u8> {
         r#"{{"type":"{terminal}","sequence_number":9,"response":{{"id":"resp_68a1","object":"response","created_at":1760000200,"status":"{status}","model":"gpt-5-codex-2025-09-15","output":[{{"type":"message","id":"msg_1","status":"completed","role":"assistant","content":[{{"type":"output_text","text":"4 CANARY-REPLY-90c4","annotations":[]}}]}}],"usage":{{"input_tokens":2000,"input_tokens_details":{{"cached_tokens":1500}},"output_tokens":420,"output_tokens_details":{{"reasoning_tokens":256}},"total_tokens":2420}}}}}}"#
     );
     let created = format!(r#"{{"type":"response.created","sequence_number":0,"response":{head}}}"#);
-    let in_progress = format!(r#"{{"type":"response.in_progress","sequence_number":1,"response":{head}}}"#);
+    let in_progress =
+        format!(r#"{{"type":"response.in_progress","sequence_number":1,"response":{head}}}"#);
     typed_events(&[
         ("response.created", &created),
         ("response.in_progress", &in_progress),
-        ("response.output_item.added", r#"{"type":"response.output_item.added","sequence_number":2,"output_index":0,"item":{"type":"message","id":"msg_1","status":"in_progress","role":"assistant","content":[]}}"#),
-        ("response.output_text.delta", r#"{"type":"response.output_text.delta","sequence_number":3,"item_id":"msg_1","output_index":0,"content_index":0,"delta":"4 "}"#),
-        ("response.output_text.delta", r#"{"type":"response.output_text.delta","sequence_number":4,"item_id":"msg_1","output_index":0,"content_index":0,"delta":"CANARY-REPLY-90c4"}"#),
-        ("response.output_text.done", r#"{"type":"response.output_text.done","sequence_number":5,"item_id":"msg_1","output_index":0,"content_index":0,"text":"4 CANARY-REPLY-90c4"}"#),
+        (
+            "response.output_item.added",
+            r#"{"type":"response.output_item.added","sequence_number":2,"output_index":0,"item":{"type":"message","id":"msg_1","status":"in_progress","role":"assistant","content":[]}}"#,
+        ),
+        (
+            "response.output_text.delta",
+            r#"{"type":"response.output_text.delta","sequence_number":3,"item_id":"msg_1","output_index":0,"content_index":0,"delta":"4 "}"#,
+        ),
+        (
+            "response.output_text.delta",
+            r#"{"type":"response.output_text.delta","sequence_number":4,"item_id":"msg_1","output_index":0,"content_index":0,"delta":"CANARY-REPLY-90c4"}"#,
+        ),
+        (
+            "response.output_text.done",
+            r#"{"type":"response.output_text.done","sequence_number":5,"item_id":"msg_1","output_index":0,"content_index":0,"text":"4 CANARY-REPLY-90c4"}"#,
+        ),
         (terminal, &done),
     ])
 }
 
 fn responses_case() -> Case {
-    Case::post(Api::OpenAi, "/v1/responses", RESPONSES_REQUEST, "text/event-stream")
+    Case::post(
+        Api::OpenAi,
+        "/v1/responses",
+        RESPONSES_REQUEST,
+        "text/event-stream",
+    )
 }
 
 #[test]
@@ -361,7 +389,10 @@ fn responses_terminal_events_carry_the_usage() {
 #[test]
 fn responses_cut_off_before_the_terminal_event_is_estimated() {
     let body = responses_stream("response.completed", "completed");
-    let cut = String::from_utf8(body.clone()).unwrap().find("event: response.completed").unwrap();
+    let cut = String::from_utf8(body.clone())
+        .unwrap()
+        .find("event: response.completed")
+        .unwrap();
     let observed = responses_case().run(&[&body[..cut]], End::CutOff).unwrap();
     assert_eq!(observed.provenance, Provenance::Estimated);
     assert_eq!(observed.model, "gpt-5-codex-2025-09-15");
@@ -377,9 +408,18 @@ fn responses_cut_off_before_the_terminal_event_is_estimated() {
 
 #[test]
 fn responses_non_streamed_usage_is_at_the_top_level() {
-    let case = Case::post(Api::OpenAi, "/v1/responses", r#"{"model":"o4-mini","input":"hi"}"#, "application/json");
+    let case = Case::post(
+        Api::OpenAi,
+        "/v1/responses",
+        r#"{"model":"o4-mini","input":"hi"}"#,
+        "application/json",
+    );
     let body = br#"{"id":"resp_0b2","object":"response","created_at":1760000300,"status":"completed","model":"o4-mini-2025-04-16","output":[{"type":"reasoning","id":"rs_1","summary":[]},{"type":"message","id":"msg_2","status":"completed","role":"assistant","content":[{"type":"output_text","text":"Hi!","annotations":[]}]}],"usage":{"input_tokens":812,"input_tokens_details":{"cached_tokens":0},"output_tokens":190,"output_tokens_details":{"reasoning_tokens":128},"total_tokens":1002},"user":null,"metadata":{}}"#;
-    let expected = reported("o4-mini-2025-04-16", "resp_0b2", tokens(812, 0, 0, 190, 128));
+    let expected = reported(
+        "o4-mini-2025-04-16",
+        "resp_0b2",
+        tokens(812, 0, 0, 190, 128),
+    );
     case.assert_every_chunking(body, End::Complete, &expected);
 }
 
@@ -390,7 +430,12 @@ fn an_oversized_response_object_still_yields_its_usage() {
     let body = format!(
         r#"{{"id":"resp_big","object":"response","model":"gpt-5-2025-08-07","output":[{{"type":"message","content":[{{"type":"output_text","text":"{big}"}}]}}],"usage":{{"input_tokens":40,"input_tokens_details":{{"cached_tokens":8}},"output_tokens":614400,"output_tokens_details":{{"reasoning_tokens":0}},"total_tokens":614440}},"metadata":{{}}}}"#
     );
-    let case = Case::post(Api::OpenAi, "/v1/responses", r#"{"model":"gpt-5","input":"go"}"#, "application/json");
+    let case = Case::post(
+        Api::OpenAi,
+        "/v1/responses",
+        r#"{"model":"gpt-5","input":"go"}"#,
+        "application/json",
+    );
     let mut tap = Tap::start(&case.exchange()).unwrap();
     let mut max_held = 0;
     for piece in body.as_bytes().chunks(16 * 1024) {
@@ -414,14 +459,35 @@ const MESSAGE_START: &str = r#"{"type":"message_start","message":{"id":"msg_01XF
 fn anthropic_stream(deltas: &[&str], tail: &[(&str, &str)]) -> Vec<u8> {
     let mut events: Vec<(&str, &str)> = vec![
         ("message_start", MESSAGE_START),
-        ("content_block_start", r#"{"type":"content_block_start","index":0,"content_block":{"type":"thinking","thinking":"","signature":""}}"#),
-        ("content_block_delta", r#"{"type":"content_block_delta","index":0,"delta":{"type":"thinking_delta","thinking":"Check the loop bounds."}}"#),
-        ("content_block_delta", r#"{"type":"content_block_delta","index":0,"delta":{"type":"signature_delta","signature":"EqQBCgIYAhIM1gbcDa9GJwZA2b3hGgxBdjrkzLoky3dl1pkiMOYds"}}"#),
-        ("content_block_stop", r#"{"type":"content_block_stop","index":0}"#),
+        (
+            "content_block_start",
+            r#"{"type":"content_block_start","index":0,"content_block":{"type":"thinking","thinking":"","signature":""}}"#,
+        ),
+        (
+            "content_block_delta",
+            r#"{"type":"content_block_delta","index":0,"delta":{"type":"thinking_delta","thinking":"Check the loop bounds."}}"#,
+        ),
+        (
+            "content_block_delta",
+            r#"{"type":"content_block_delta","index":0,"delta":{"type":"signature_delta","signature":"EqQBCgIYAhIM1gbcDa9GJwZA2b3hGgxBdjrkzLoky3dl1pkiMOYds"}}"#,
+        ),
+        (
+            "content_block_stop",
+            r#"{"type":"content_block_stop","index":0}"#,
+        ),
         ("ping", r#"{"type": "ping"}"#),
-        ("content_block_start", r#"{"type":"content_block_start","index":1,"content_block":{"type":"text","text":""}}"#),
-        ("content_block_delta", r#"{"type":"content_block_delta","index":1,"delta":{"type":"text_delta","text":"Looks fine. CANARY-REPLY-90c4"}}"#),
-        ("content_block_stop", r#"{"type":"content_block_stop","index":1}"#),
+        (
+            "content_block_start",
+            r#"{"type":"content_block_start","index":1,"content_block":{"type":"text","text":""}}"#,
+        ),
+        (
+            "content_block_delta",
+            r#"{"type":"content_block_delta","index":1,"delta":{"type":"text_delta","text":"Looks fine. CANARY-REPLY-90c4"}}"#,
+        ),
+        (
+            "content_block_stop",
+            r#"{"type":"content_block_stop","index":1}"#,
+        ),
     ];
     events.extend(deltas.iter().map(|d| ("message_delta", *d)));
     events.extend_from_slice(tail);
@@ -431,7 +497,12 @@ fn anthropic_stream(deltas: &[&str], tail: &[(&str, &str)]) -> Vec<u8> {
 const ANTHROPIC_TEXT_SEEN: &str = "Check the loop bounds.Looks fine. CANARY-REPLY-90c4";
 
 fn anthropic_case() -> Case {
-    Case::post(Api::Anthropic, "/v1/messages", ANTHROPIC_REQUEST, "text/event-stream")
+    Case::post(
+        Api::Anthropic,
+        "/v1/messages",
+        ANTHROPIC_REQUEST,
+        "text/event-stream",
+    )
 }
 
 const MESSAGE_STOP: (&str, &str) = ("message_stop", r#"{"type":"message_stop"}"#);
@@ -500,17 +571,28 @@ fn anthropic_error_event_after_200_keeps_what_was_seen() {
     // Even after a message_delta, an error means the stream did not end.
     let body = anthropic_stream(
         &[r#"{"type":"message_delta","delta":{},"usage":{"output_tokens":7}}"#],
-        &[("error", r#"{"type":"error","error":{"type":"api_error","message":"x"}}"#)],
+        &[(
+            "error",
+            r#"{"type":"error","error":{"type":"api_error","message":"x"}}"#,
+        )],
     );
     let observed = anthropic_case().run(&[&body], End::Complete).unwrap();
     assert_eq!(observed.provenance, Provenance::Estimated);
     assert_eq!(observed.tokens.input, 12);
-    assert_eq!(observed.tokens.output, count(model, ANTHROPIC_TEXT_SEEN).max(7));
+    assert_eq!(
+        observed.tokens.output,
+        count(model, ANTHROPIC_TEXT_SEEN).max(7)
+    );
 }
 
 #[test]
 fn anthropic_non_streamed_message() {
-    let case = Case::post(Api::Anthropic, "/v1/messages", ANTHROPIC_REQUEST, "application/json");
+    let case = Case::post(
+        Api::Anthropic,
+        "/v1/messages",
+        ANTHROPIC_REQUEST,
+        "application/json",
+    );
     let body = br#"{"id":"msg_013Zva2CMHLNnXjNJJKqJ2EF","type":"message","role":"assistant","model":"claude-opus-4-1-20250805","content":[{"type":"text","text":"Hi {\"a\": [1]}"},{"type":"tool_use","id":"toolu_01","name":"get_weather","input":{"city":"Oslo"}}],"stop_reason":"tool_use","stop_sequence":null,"usage":{"input_tokens":2095,"cache_creation_input_tokens":0,"cache_read_input_tokens":1800,"cache_creation":{"ephemeral_5m_input_tokens":0,"ephemeral_1h_input_tokens":0},"output_tokens":503,"service_tier":"standard"}}"#;
     let expected = reported(
         "claude-opus-4-1-20250805",
@@ -627,7 +709,8 @@ fn compressed_bodies_are_decoded_on_the_side_in_any_chunking() {
     let chat = chat_case(CHAT_REQUEST_WITH_USAGE);
     let expected = reported("gpt-5-2025-08-07", "chatcmpl-B9x2", chat_usage());
     let body = chat_stream(true);
-    let encoders: [(&'static str, fn(&[u8]) -> Vec<u8>); 5] = [
+    type Encode = fn(&[u8]) -> Vec<u8>;
+    let encoders: [(&'static str, Encode); 5] = [
         ("gzip", gzip),
         ("deflate", zlib),
         ("deflate", raw_deflate),
@@ -654,7 +737,9 @@ fn compressed_bodies_are_decoded_on_the_side_in_any_chunking() {
 #[test]
 fn compressed_anthropic_and_gemini_streams() {
     let anthropic = anthropic_stream(
-        &[r#"{"type":"message_delta","delta":{"stop_reason":"end_turn"},"usage":{"output_tokens":380}}"#],
+        &[
+            r#"{"type":"message_delta","delta":{"stop_reason":"end_turn"},"usage":{"output_tokens":380}}"#,
+        ],
         &[MESSAGE_STOP],
     );
     let expected = reported(
@@ -662,7 +747,11 @@ fn compressed_anthropic_and_gemini_streams() {
         "msg_01XFDUDYJgAACzvnptvVoYEL",
         tokens(12, 20000, 3000, 380, 0),
     );
-    for (encoding, encoded) in [("br", brotli(&anthropic)), ("zstd", zstd(&anthropic)), ("gzip", gzip(&anthropic))] {
+    for (encoding, encoded) in [
+        ("br", brotli(&anthropic)),
+        ("zstd", zstd(&anthropic)),
+        ("gzip", gzip(&anthropic)),
+    ] {
         let case = Case {
             content_encoding: Some(encoding),
             ..anthropic_case()
@@ -721,7 +810,12 @@ fn token_counting_endpoints_gets_and_errors_are_not_usage() {
     let not_billed = [
         (Api::Anthropic, "POST", "/v1/messages/count_tokens", 200),
         (Api::Anthropic, "POST", "/v1/messages/batches", 200),
-        (Api::Gemini, "POST", "/v1beta/models/gemini-2.5-pro:countTokens", 200),
+        (
+            Api::Gemini,
+            "POST",
+            "/v1beta/models/gemini-2.5-pro:countTokens",
+            200,
+        ),
         (Api::Gemini, "POST", "/v1internal:countTokens", 200),
         (Api::OpenAi, "POST", "/v1/responses/input_tokens", 200),
         (Api::OpenAi, "GET", "/v1/models", 200),
@@ -730,7 +824,12 @@ fn token_counting_endpoints_gets_and_errors_are_not_usage() {
         (Api::OpenAi, "POST", "/v1/chat/completions", 400),
         (Api::OpenAi, "POST", "/v1/chat/completions", 429),
         (Api::Anthropic, "POST", "/v1/messages", 529),
-        (Api::Gemini, "POST", "/v1beta/models/gemini-2.5-pro:generateContent", 500),
+        (
+            Api::Gemini,
+            "POST",
+            "/v1beta/models/gemini-2.5-pro:generateContent",
+            500,
+        ),
     ];
     for (api, method, path, status) in not_billed {
         let case = Case {
@@ -738,7 +837,10 @@ fn token_counting_endpoints_gets_and_errors_are_not_usage() {
             status,
             ..Case::post(api, path, "{}", "application/json")
         };
-        assert!(Tap::start(&case.exchange()).is_none(), "{method} {path} {status}");
+        assert!(
+            Tap::start(&case.exchange()).is_none(),
+            "{method} {path} {status}"
+        );
     }
     let billed = [
         (Api::Anthropic, "/v1/messages?beta=true"),
@@ -816,15 +918,46 @@ fn a_long_stream_keeps_memory_bounded_and_still_counts_all_text() {
 }
 
 #[test]
+fn an_oversized_capture_keeps_its_head_and_tail_and_counts_the_rest() {
+    use super::capture::{Capture, Captured};
+    let mut capture = Capture::default();
+    let payload: Vec<u8> = (0..3 * 1024 * 1024u32).map(|i| (i % 251) as u8).collect();
+    for piece in payload.chunks(7000) {
+        capture.push(piece);
+    }
+    let Captured::Oversized {
+        head,
+        tail,
+        dropped,
+    } = capture.view()
+    else {
+        panic!("a 3 MiB payload is kept whole");
+    };
+    assert_eq!(head, &payload[..head.len()]);
+    assert_eq!(tail, &payload[payload.len() - tail.len()..]);
+    assert!(head.len() >= 16 * 1024 && tail.len() >= 64 * 1024);
+    assert_eq!(head.len() + tail.len() + dropped as usize, payload.len());
+    assert!(capture.held() <= 1024 * 1024);
+    capture.clear();
+    capture.push(b"{}");
+    assert!(matches!(capture.view(), Captured::Whole(b"{}")));
+}
+
+#[test]
 fn no_text_reaches_the_observation_or_debug_output() {
     let chat = chat_case(CHAT_REQUEST_NO_USAGE);
     let mut tap = Tap::start(&chat.exchange()).unwrap();
     tap.feed(&chat_stream(false));
     let tap_debug = format!("{tap:?} {:?}", chat.exchange());
     let estimated = tap.finish(End::Complete).unwrap();
-    let anthropic = anthropic_case().run(&[&anthropic_stream(&[], &[])], End::CutOff).unwrap();
+    let anthropic = anthropic_case()
+        .run(&[&anthropic_stream(&[], &[])], End::CutOff)
+        .unwrap();
     let responses = responses_case()
-        .run(&[&responses_stream("response.completed", "completed")], End::Complete)
+        .run(
+            &[&responses_stream("response.completed", "completed")],
+            End::Complete,
+        )
         .unwrap();
     let all = format!("{tap_debug} {estimated:?} {anthropic:?} {responses:?}");
     assert!(all.contains("chatcmpl-B9x2"), "the debug output is real");

@@ -139,7 +139,10 @@ impl FakeProvider {
 
     /// The reply to requests whose path (without query) is `path`.
     pub fn script(&self, path: &str, scripted: Scripted) {
-        self.scripts.lock().unwrap().insert(path.to_owned(), scripted);
+        self.scripts
+            .lock()
+            .unwrap()
+            .insert(path.to_owned(), scripted);
     }
 
     pub fn received(&self) -> Vec<Received> {
@@ -149,9 +152,20 @@ impl FakeProvider {
     async fn answer(
         self,
         request: hyper::Request<Incoming>,
-    ) -> Result<hyper::Response<StreamBody<tokio_stream::wrappers::ReceiverStream<Result<Frame<Bytes>, std::io::Error>>>>, Infallible> {
+    ) -> Result<
+        hyper::Response<
+            StreamBody<
+                tokio_stream::wrappers::ReceiverStream<Result<Frame<Bytes>, std::io::Error>>,
+            >,
+        >,
+        Infallible,
+    > {
         let (parts, body) = request.into_parts();
-        let body = body.collect().await.map(|b| b.to_bytes().to_vec()).unwrap_or_default();
+        let body = body
+            .collect()
+            .await
+            .map(|b| b.to_bytes().to_vec())
+            .unwrap_or_default();
         self.received.lock().unwrap().push(Received {
             method: parts.method.to_string(),
             uri: parts.uri.to_string(),
@@ -290,10 +304,17 @@ pub async fn send(proxy: SocketAddr, request: hyper::Request<Full<Bytes>>) -> Re
     let client = hyper_util::client::legacy::Client::builder(TokioExecutor::new())
         .build_http::<Full<Bytes>>();
     let (mut parts, body) = request.into_parts();
-    let path = parts.uri.path_and_query().map(|p| p.to_string()).unwrap_or_default();
+    let path = parts
+        .uri
+        .path_and_query()
+        .map(|p| p.to_string())
+        .unwrap_or_default();
     parts.uri = format!("http://{proxy}{path}").parse().unwrap();
     let started = Instant::now();
-    let response = client.request(hyper::Request::from_parts(parts, body)).await.unwrap();
+    let response = client
+        .request(hyper::Request::from_parts(parts, body))
+        .await
+        .unwrap();
     let status = response.status().as_u16();
     let headers = response
         .headers()
