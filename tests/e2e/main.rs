@@ -9,9 +9,11 @@ mod corpus_totals; // a generated corpus reported exactly, per day, tool and mod
 mod estimated; // counts made from text are labelled estimated everywhere
 mod incremental; // appends, partial lines, truncation, replacement, deletion
 mod kill; // SIGKILL at random points of a scan, then exact totals
+mod loopback; // a fake provider, a raw HTTP client, listening sockets of a process
 mod mixed; // every tool at once, exact per tool
 mod policy; // an unsanctioned tool is never read; policy show and check
 mod policy_reload; // a running watch follows its policy file, keeps the last good one
+mod proxy; // proxied and exported calls: unchanged bytes, counted once, no text
 mod sources; // `tokentally sources`: every tool, found or not, what was counted
 mod support; // running the binary, comparing reports with the generator's truth
 mod watch; // a line appended to a log is printed by `watch`

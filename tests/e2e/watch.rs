@@ -58,7 +58,7 @@ fn watch_prints_a_call_appended_to_a_log_within_a_second_or_so() {
     eprintln!("watch latency: {latency:?}");
 }
 
-fn wait_for(
+pub fn wait_for(
     rx: &mpsc::Receiver<String>,
     want: impl Fn(&str) -> bool,
     limit: Duration,

@@ -45,6 +45,49 @@ pub enum Command {
     /// The policy in force: what IT set, what you set, and what it means.
     #[command(subcommand)]
     Policy(PolicyCommand),
+    /// Run the loopback API proxy and telemetry receiver in the foreground
+    /// (`proxy env` prints the lines that point tools at it).
+    Proxy(ProxyArgs),
+    /// The loopback OpenTelemetry receiver.
+    #[command(subcommand)]
+    Otel(OtelCommand),
+}
+
+/// Options of `proxy`.
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct ProxyArgs {
+    /// `env`: print the lines that point tools at the proxy.
+    #[command(subcommand)]
+    pub command: Option<ProxyCommand>,
+    /// Loopback address to listen on (default: 127.0.0.1 and ::1 on the
+    /// policy's `proxy_port`); repeatable.
+    #[arg(long, value_name = "ADDR")]
+    pub listen: Vec<std::net::SocketAddr>,
+    /// Loopback address of the telemetry receiver (default: 127.0.0.1 on
+    /// the policy's `receiver_port`).
+    #[arg(long, value_name = "ADDR")]
+    pub otlp_listen: Option<std::net::SocketAddr>,
+    /// An extra upstream, `NAME[:API]=URL` (API: openai, anthropic or
+    /// gemini; default openai); plain http only to loopback.
+    #[arg(long, value_name = "NAME[:API]=URL")]
+    pub upstream: Vec<String>,
+}
+
+/// The subcommands of `proxy`.
+#[derive(Debug, Subcommand)]
+pub enum ProxyCommand {
+    /// Print the environment lines that send tools' API calls through the
+    /// proxy.
+    Env,
+}
+
+/// The subcommands of `otel`.
+#[derive(Debug, Subcommand)]
+pub enum OtelCommand {
+    /// Print the environment lines that send tools' OpenTelemetry counters
+    /// to the receiver.
+    Env,
 }
 
 /// The subcommands of `policy`.

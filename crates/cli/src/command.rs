@@ -1,6 +1,8 @@
 //! The subcommands.
 
+mod live;
 mod policy;
+mod proxy;
 mod report;
 mod scan;
 mod sources;
@@ -11,7 +13,7 @@ use tokentally_store::Store;
 
 use crate::{
     Cli,
-    args::{Command, PolicyCommand},
+    args::{Command, OtelCommand, PolicyCommand, ProxyCommand},
     data_dir,
 };
 
@@ -32,5 +34,10 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Sources { json, no_scan } => sources::run(&mut store, json, no_scan, &policy),
         Command::Policy(PolicyCommand::Show { json }) => policy::show(&path, &policy, json),
         Command::Policy(_) => Ok(()),
+        Command::Proxy(args) => match args.command {
+            Some(ProxyCommand::Env) => proxy::env(&policy),
+            None => proxy::run(store, &args, &policy),
+        },
+        Command::Otel(OtelCommand::Env) => proxy::otel_env(&policy),
     }
 }

@@ -338,8 +338,13 @@ fn live_calls_join_logged_ones_and_keep_their_source_state() {
         store.live_state("receiver").unwrap().as_deref(),
         Some(&b"{\"n\":1}"[..])
     );
-    store.commit_live(Vec::new(), Some(("receiver", b"2"))).unwrap();
-    assert_eq!(store.live_state("receiver").unwrap().as_deref(), Some(&b"2"[..]));
+    store
+        .commit_live(Vec::new(), Some(("receiver", b"2")))
+        .unwrap();
+    assert_eq!(
+        store.live_state("receiver").unwrap().as_deref(),
+        Some(&b"2"[..])
+    );
     assert_eq!(store.live_state("nobody").unwrap(), None);
 }
 
@@ -352,7 +357,10 @@ fn the_live_writer_keeps_accepted_calls_and_the_last_state() {
         store,
         Box::new(|e: &UsageEvent| e.tool != Tool::Codex),
         Box::new(move |s: &CommitSummary| {
-            seen.fetch_add(s.new_calls.len() as u64, std::sync::atomic::Ordering::Relaxed);
+            seen.fetch_add(
+                s.new_calls.len() as u64,
+                std::sync::atomic::Ordering::Relaxed,
+            );
         }),
     )
     .unwrap();
@@ -369,7 +377,10 @@ fn the_live_writer_keeps_accepted_calls_and_the_last_state() {
     let store = writer.close().unwrap();
     assert_eq!(store.counted_calls().unwrap(), 50);
     assert_eq!(committed.load(std::sync::atomic::Ordering::Relaxed), 50);
-    assert_eq!(store.live_state("receiver").unwrap().as_deref(), Some(&b"last"[..]));
+    assert_eq!(
+        store.live_state("receiver").unwrap().as_deref(),
+        Some(&b"last"[..])
+    );
     drop(store);
     let reopened = Store::open(&dir.path().join("ledger.db")).unwrap();
     assert_eq!(reopened.counted_calls().unwrap(), 50);

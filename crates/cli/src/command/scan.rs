@@ -60,6 +60,6 @@ pub fn scan_with_progress(
 pub fn sanctioned(policy: &Effective) -> Vec<Box<dyn Collector>> {
     all_collectors()
         .into_iter()
-        .filter(|c| policy.resolved.sanctions(c.tool()))
+        .filter(|c| super::live::reads_logs(&policy.resolved, c.tool()))
         .collect()
 }

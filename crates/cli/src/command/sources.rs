@@ -22,6 +22,10 @@ struct Source {
     files: usize,
     calls: u64,
     calls_by_provenance: BTreeMap<&'static str, u64>,
+    /// Calls by what saw them: `log`, `proxy`, `telemetry`.
+    counted_by: BTreeMap<&'static str, u64>,
+    /// The policy's choice of source for this tool.
+    source: &'static str,
     last_call: Option<String>,
     problems: Vec<String>,
     note: Option<String>,
@@ -38,7 +42,9 @@ pub fn run(
     let summary = scan_with_progress(store, !no_scan, policy)?;
     let mut sources = describe(store, &summary)?;
     for s in &mut sources {
-        s.sanctioned = s.tool.parse().is_ok_and(|t| policy.resolved.sanctions(t));
+        let tool: Option<Tool> = s.tool.parse().ok();
+        s.sanctioned = tool.is_some_and(|t| policy.resolved.sanctions(t));
+        s.source = tool.map_or("logs", |t| super::live::source_name(&policy.resolved, t));
         if !s.sanctioned {
             s.note = Some("not sanctioned by policy: never read".into());
         }
@@ -97,6 +103,7 @@ fn describe(store: &Store, summary: &ScanSummary) -> anyhow::Result<Vec<Source>>
         *s.calls_by_provenance
             .entry(row.provenance.as_str())
             .or_default() += row.calls;
+        *s.counted_by.entry(row.via).or_default() += row.calls;
         let last = jiff::Timestamp::from_millisecond(row.last_at_ms)
             .map(|t| t.strftime("%Y-%m-%d %H:%MZ").to_string())
             .ok();
@@ -150,6 +157,14 @@ fn render(sources: &[Source]) -> String {
             }
         };
         out.push_str(&format!("{:<12} {state:<9} {calls}", s.tool));
+        if s.counted_by.keys().any(|via| *via != "log") || s.source != "logs" {
+            let by: Vec<String> = s
+                .counted_by
+                .iter()
+                .map(|(via, n)| format!("{n} by {via}"))
+                .collect();
+            out.push_str(&format!(" [source: {}; {}]", s.source, by.join(", ")));
+        }
         if let Some(last) = &s.last_call {
             out.push_str(&format!(", last {last}"));
         }

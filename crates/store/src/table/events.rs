@@ -242,11 +242,7 @@ pub(crate) fn calls_by_tool(conn: &Connection) -> rusqlite::Result<Vec<ToolCalls
             out.push(ToolCalls {
                 tool,
                 provenance,
-                via: tokentally_event::SourceRef {
-                    file_id,
-                    offset: 0,
-                }
-                .via(),
+                via: tokentally_event::SourceRef { file_id, offset: 0 }.via(),
                 calls: calls as u64,
                 last_at_ms,
             });

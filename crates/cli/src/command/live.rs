@@ -1,0 +1,131 @@
+//! Which live calls count: the policy's choice of source per tool.
+
+use tokentally_event::{Tool, UsageEvent};
+use tokentally_policy::{Resolved, settings::SourceChoice};
+
+/// The source the policy chose for `tool` (`logs` unless it says).
+pub fn choice(policy: &Resolved, tool: Tool) -> SourceChoice {
+    policy
+        .sources
+        .get(tool.as_str())
+        .copied()
+        .unwrap_or(SourceChoice::Logs)
+}
+
+/// The choice as shown.
+pub fn source_name(policy: &Resolved, tool: Tool) -> &'static str {
+    match choice(policy, tool) {
+        SourceChoice::Logs => "logs",
+        SourceChoice::Proxy => "proxy",
+        SourceChoice::Telemetry => "telemetry",
+    }
+}
+
+/// Whether a call seen live is counted. A sanctioned tool's calls count
+/// from the source the policy chose for it. Calls no tool claims
+/// (`api-other`) have no log, so the proxy counts them. A proxied call that
+/// carries the same ids as its log record (Claude Code's message and
+/// request ids) is one event with it, so it is kept while logs are the
+/// choice: whichever of the two is read first, the call counts once.
+pub fn accepts(policy: &Resolved, event: &UsageEvent) -> bool {
+    if !policy.sanctions(event.tool) {
+        return false;
+    }
+    let choice = choice(policy, event.tool);
+    match event.source.via() {
+        "proxy" => {
+            event.tool == Tool::ApiOther
+                || choice == SourceChoice::Proxy
+                || (choice == SourceChoice::Logs && event.lineage.is_some())
+        }
+        "telemetry" => choice == SourceChoice::Telemetry,
+        _ => choice == SourceChoice::Logs,
+    }
+}
+
+/// Whether a tool's log collector runs: sanctioned, and its logs are the
+/// chosen source.
+pub fn reads_logs(policy: &Resolved, tool: Tool) -> bool {
+    policy.sanctions(tool) && choice(policy, tool) == SourceChoice::Logs
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use tokentally_event::{Key, Lineage, Model, Provenance, Rank, SourceRef, Tokens};
+
+    fn policy(sources: &[(&str, SourceChoice)], sanctioned: &[Tool]) -> Resolved {
+        let mut doc = serde_json::json!({});
+        doc["sanctioned_tools"] = sanctioned.iter().map(|t| t.as_str()).collect();
+        let mut map = serde_json::Map::new();
+        for (tool, choice) in sources {
+            map.insert((*tool).into(), serde_json::to_value(choice).unwrap());
+        }
+        doc["sources"] = map.into();
+        let (settings, problems) = tokentally_policy::parse(&doc, "test");
+        assert!(problems.is_empty(), "{problems:?}");
+        tokentally_policy::layers::combine(Some((&settings, "test")), None, &mut Vec::new()).0
+    }
+
+    fn seen(tool: Tool, source: SourceRef, joined: bool) -> UsageEvent {
+        let group = Key::of(&[b"msg"]);
+        UsageEvent {
+            at_ms: 0,
+            tool,
+            session: group,
+            call: group.member(&[b"req"]),
+            model: Model::new("m"),
+            tokens: Tokens::default(),
+            provenance: Provenance::Reported,
+            source,
+            rank: Rank([0; 24]),
+            lineage: joined.then_some(Lineage {
+                group,
+                side_copy: false,
+            }),
+        }
+    }
+
+    #[test]
+    fn each_tool_counts_from_one_source() {
+        let all = [Tool::ClaudeCode, Tool::Codex, Tool::Aider, Tool::ApiOther];
+        let p = policy(
+            &[
+                ("aider", SourceChoice::Proxy),
+                ("codex", SourceChoice::Telemetry),
+            ],
+            &all,
+        );
+        // Logs by default: the proxy's copy counts only when it joins the log's.
+        assert!(accepts(&p, &seen(Tool::ClaudeCode, SourceRef::PROXY, true)));
+        assert!(!accepts(
+            &p,
+            &seen(Tool::ClaudeCode, SourceRef::PROXY, false)
+        ));
+        assert!(!accepts(
+            &p,
+            &seen(Tool::ClaudeCode, SourceRef::TELEMETRY, false)
+        ));
+        assert!(reads_logs(&p, Tool::ClaudeCode));
+        // Proxy chosen: its calls count, its logs are not read.
+        assert!(accepts(&p, &seen(Tool::Aider, SourceRef::PROXY, false)));
+        assert!(!reads_logs(&p, Tool::Aider));
+        // Telemetry chosen: neither the proxy's calls nor the logs.
+        assert!(accepts(&p, &seen(Tool::Codex, SourceRef::TELEMETRY, false)));
+        assert!(!accepts(&p, &seen(Tool::Codex, SourceRef::PROXY, false)));
+        assert!(!reads_logs(&p, Tool::Codex));
+        assert!(accepts(&p, &seen(Tool::ApiOther, SourceRef::PROXY, false)));
+    }
+
+    #[test]
+    fn unsanctioned_tools_count_from_nowhere() {
+        let p = policy(&[("claude-code", SourceChoice::Telemetry)], &[Tool::Codex]);
+        assert!(!accepts(
+            &p,
+            &seen(Tool::ClaudeCode, SourceRef::TELEMETRY, false)
+        ));
+        assert!(!accepts(&p, &seen(Tool::ApiOther, SourceRef::PROXY, false)));
+        assert!(!reads_logs(&p, Tool::ClaudeCode));
+    }
+}

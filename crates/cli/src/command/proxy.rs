@@ -1,0 +1,246 @@
+//! `tokentally proxy`: the loopback API proxy and telemetry receiver in
+//! the foreground; `proxy env` and `otel env`: how to point tools at them.
+
+use std::{net::SocketAddr, sync::Arc, time::Duration};
+
+use anyhow::{Context, bail};
+use tokentally_event::UsageEvent;
+use tokentally_otlp::{ExportSink, ReceiverState};
+use tokentally_policy::{Effective, settings::UpstreamApi};
+use tokentally_proxy::{Api, Proxy, ProxyConfig, Upstream};
+use tokentally_store::{
+    Store,
+    live::{LiveSink, LiveWriter},
+};
+
+use crate::{args::ProxyArgs, output, summary};
+
+/// The name the receiver's state is saved under in the ledger.
+const RECEIVER_STATE: &str = "otlp-receiver";
+
+pub fn run(store: Store, args: &ProxyArgs, policy: &Effective) -> anyhow::Result<()> {
+    let upstreams = upstreams(policy, &args.upstream)?;
+    let mut config = ProxyConfig::loopback(policy.resolved.proxy_port);
+    if !args.listen.is_empty() {
+        config.listen = args.listen.clone();
+    }
+    config.extra_upstreams = upstreams;
+    let otlp_addr = args
+        .otlp_listen
+        .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], policy.resolved.receiver_port)));
+    if !otlp_addr.ip().is_loopback() {
+        bail!(
+            "{otlp_addr} is not a loopback address; the receiver listens on 127.0.0.1 or ::1 only"
+        );
+    }
+    let receiver_state = saved_receiver_state(&store);
+    let resolved = policy.resolved.clone();
+    let writer = LiveWriter::spawn(
+        store,
+        Box::new(move |e: &UsageEvent| super::live::accepts(&resolved, e)),
+        Box::new(|s| {
+            for call in &s.new_calls {
+                let _ = output::line(&summary::call_line(call));
+            }
+        }),
+    )?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the proxy's runtime")?;
+    let served = runtime.block_on(serve(config, otlp_addr, &writer, receiver_state));
+    // Whatever was counted before a failure is committed before exiting.
+    writer.close();
+    served
+}
+
+async fn serve(
+    config: ProxyConfig,
+    otlp_addr: SocketAddr,
+    writer: &LiveWriter,
+    receiver_state: ReceiverState,
+) -> anyhow::Result<()> {
+    let proxy = Proxy::bind(config, writer.event_sink()).await?;
+    let otlp = tokio::net::TcpListener::bind(otlp_addr)
+        .await
+        .with_context(|| format!("cannot listen on {otlp_addr} for telemetry (is another program using port {}? set `receiver_port` in the policy or pass --otlp-listen)", otlp_addr.port()))?;
+    let proxy_addrs: Vec<String> = proxy
+        .local_addrs()
+        .iter()
+        .map(|a| format!("http://{a}"))
+        .collect();
+    output::line(&format!(
+        "Proxy listening on {} (routes: {}); telemetry receiver on http://{}. Ctrl-C to stop.",
+        proxy_addrs.join(" and "),
+        proxy.routes().join(", "),
+        otlp.local_addr().unwrap_or(otlp_addr)
+    ))?;
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let sink: Arc<dyn ExportSink> = Arc::new(ReceiverSink(writer.sink()));
+    let mut stop = stop_rx.clone();
+    let receiver = tokio::spawn(tokentally_otlp::serve_exports(
+        otlp,
+        sink,
+        receiver_state,
+        async move {
+            let _ = stop.changed().await;
+        },
+    ));
+    let mut stop = stop_rx;
+    let proxied = tokio::spawn(proxy.run(
+        async move {
+            let _ = stop.changed().await;
+        },
+        Duration::from_secs(5),
+    ));
+    shutdown_signal().await;
+    let _ = stop_tx.send(true);
+    let _ = proxied.await;
+    if let Ok(Err(e)) = receiver.await {
+        tracing::warn!(error = %e, "The telemetry receiver stopped with an error.");
+    }
+    Ok(())
+}
+
+/// Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+            return;
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
+}
+
+/// Hands the receiver's calls to the writer, then its state, so both are
+/// committed together and a restart continues every counter series.
+struct ReceiverSink(LiveSink);
+
+impl ExportSink for ReceiverSink {
+    fn record_export(&self, events: Vec<UsageEvent>, state: &ReceiverState) {
+        use tokentally_event::EventSink;
+        for event in events {
+            self.0.record(event);
+        }
+        match serde_json::to_vec(state) {
+            Ok(value) => self.0.save_state(RECEIVER_STATE, value),
+            Err(e) => tracing::warn!(error = %e, "Cannot save the receiver's state."),
+        }
+    }
+}
+
+fn saved_receiver_state(store: &Store) -> ReceiverState {
+    match store.live_state(RECEIVER_STATE) {
+        Ok(Some(bytes)) => serde_json::from_slice(&bytes).unwrap_or_else(|e| {
+            tracing::warn!(error = %e, "The saved receiver state is unreadable; starting afresh.");
+            ReceiverState::default()
+        }),
+        Ok(None) => ReceiverState::default(),
+        Err(e) => {
+            tracing::warn!(error = %e, "Cannot read the saved receiver state.");
+            ReceiverState::default()
+        }
+    }
+}
+
+/// The policy's upstreams, then those of the command line.
+fn upstreams(policy: &Effective, extra: &[String]) -> anyhow::Result<Vec<Upstream>> {
+    let mut out = Vec::new();
+    for u in &policy.resolved.upstreams {
+        out.push(Upstream::new(&u.name, &u.url, api_of(u.api))?);
+    }
+    for spec in extra {
+        out.push(parse_upstream(spec)?);
+    }
+    Ok(out)
+}
+
+fn api_of(api: UpstreamApi) -> Api {
+    match api {
+        UpstreamApi::Openai => Api::OpenAi,
+        UpstreamApi::Anthropic => Api::Anthropic,
+        UpstreamApi::Gemini => Api::Gemini,
+    }
+}
+
+/// `NAME[:API]=URL`.
+fn parse_upstream(spec: &str) -> anyhow::Result<Upstream> {
+    let Some((head, url)) = spec.split_once('=') else {
+        bail!("--upstream `{spec}`: expected NAME[:API]=URL");
+    };
+    let (name, api) = match head.split_once(':') {
+        Some((name, "openai")) => (name, Api::OpenAi),
+        Some((name, "anthropic")) => (name, Api::Anthropic),
+        Some((name, "gemini")) => (name, Api::Gemini),
+        Some((_, other)) => {
+            bail!("--upstream `{spec}`: unknown API `{other}` (openai, anthropic or gemini)")
+        }
+        None => (head, Api::OpenAi),
+    };
+    Ok(Upstream::new(name, url, api)?)
+}
+
+/// `tokentally proxy env`.
+pub fn env(policy: &Effective) -> anyhow::Result<()> {
+    let base = format!("http://127.0.0.1:{}", policy.resolved.proxy_port);
+    let mut out = String::new();
+    out += "# Send AI API calls through TokenTally's loopback proxy (run `tokentally proxy`).\n";
+    out += "# Requests and replies pass unchanged; only token counts are kept.\n";
+    out += &format!("export ANTHROPIC_BASE_URL={base}/anthropic\n");
+    out += &format!("export OPENAI_BASE_URL={base}/openai/v1\n");
+    out += &format!("export GOOGLE_GEMINI_BASE_URL={base}/gemini\n");
+    for u in &policy.resolved.upstreams {
+        out += &format!("# {} ({:?} API): {base}/{}\n", u.name, u.api, u.name);
+    }
+    out += "# To name the tool making the calls, add the header `x-tokentally-tool: <tool id>`\n";
+    out += &format!("# or put it in the route: {base}/openai~aider/v1\n");
+    out += "# A tool whose logs TokenTally reads is counted from its logs unless the policy's\n";
+    out += "# `sources` says `proxy` for it; Claude Code's calls are matched by their ids and\n";
+    out += "# count once either way. Calls no tool claims are counted as `api-other`.\n";
+    Ok(output::line(out.trim_end())?)
+}
+
+/// `tokentally otel env`.
+pub fn otel_env(policy: &Effective) -> anyhow::Result<()> {
+    let base = format!("http://127.0.0.1:{}", policy.resolved.receiver_port);
+    let mut out = String::new();
+    out += "# Send tools' OpenTelemetry token counters to TokenTally's loopback receiver\n";
+    out += "# (run `tokentally proxy`). Only counts, models, the tool and times are kept;\n";
+    out += "# every other attribute (user.email, prompts) is dropped on arrival.\n";
+    out += "export CLAUDE_CODE_ENABLE_TELEMETRY=1\n";
+    out += "export OTEL_METRICS_EXPORTER=otlp\n";
+    out += "export OTEL_EXPORTER_OTLP_METRICS_PROTOCOL=http/protobuf\n";
+    out += &format!("export OTEL_EXPORTER_OTLP_METRICS_ENDPOINT={base}/v1/metrics\n");
+    out += &format!(
+        "# Codex: in ~/.codex/config.toml, point the [otel] OTLP/HTTP exporter at {base}/v1/metrics\n"
+    );
+    out += "# Counted: claude_code.token.usage and gen_ai.client.token.usage. A tool whose logs\n";
+    out +=
+        "# TokenTally reads is counted from them unless the policy's `sources` says `telemetry`.\n";
+    Ok(output::line(out.trim_end())?)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn upstream_specs() {
+        let u = parse_upstream("corp:anthropic=https://gw.example.com/llm").unwrap();
+        assert_eq!((u.name.as_str(), u.api), ("corp", Api::Anthropic));
+        assert_eq!(
+            parse_upstream("azure=https://x.example.com").unwrap().api,
+            Api::OpenAi
+        );
+        assert!(parse_upstream("nourl").is_err());
+        assert!(parse_upstream("x:cohere=https://x.example.com").is_err());
+        assert!(parse_upstream("x=http://192.0.2.1").is_err());
+    }
+}
