@@ -38,8 +38,9 @@ pub struct Recorder {
     sink: Arc<dyn EventSink>,
     /// Distinguishes calls without a response id within one process.
     sequence: AtomicU64,
-    /// Distinguishes them across processes.
-    boot: u128,
+    /// Distinguishes them across processes: the start time in
+    /// nanoseconds, so a later process's keys sort after an earlier one's.
+    boot: u64,
 }
 
 impl Recorder {
@@ -47,9 +48,8 @@ impl Recorder {
     pub fn new(sink: Arc<dyn EventSink>) -> Self {
         let boot = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos())
-            .unwrap_or_default()
-            ^ u128::from(std::process::id());
+            .map(|d| d.as_nanos() as u64)
+            .unwrap_or_default();
         Recorder {
             sink,
             sequence: AtomicU64::new(0),
@@ -87,23 +87,22 @@ impl Recorder {
             rank: Rank::most_complete(&observed.tokens, at_ms),
             lineage: None,
         };
-        if let Some(id) = observed.response_id.as_deref() {
-            match (meta.tool, meta.api) {
-                // Claude Code logs each call under (message id, request id):
-                // the same key here makes a call seen both ways one event.
-                (Tool::ClaudeCode, Api::Anthropic) => {
-                    let group = Key::of(&[id.as_bytes()]);
-                    event.call = match meta.request_id.as_deref() {
-                        Some(request) => group.member(&[request.as_bytes()]),
-                        None => group.member(&[]),
-                    };
-                    event.lineage = Some(Lineage {
-                        group,
-                        side_copy: false,
-                    });
-                }
-                _ => event.call = Key::of(&[b"proxy", api_tag(meta.api), id.as_bytes()]),
-            }
+        // Claude Code logs each call under (message id, request id): the
+        // same key here makes a call seen both ways one event. Other calls
+        // have no second source to meet, and a gateway that repeats ids
+        // must not merge distinct calls: each gets a key of its own.
+        if let (Tool::ClaudeCode, Api::Anthropic, Some(id)) =
+            (meta.tool, meta.api, observed.response_id.as_deref())
+        {
+            let group = Key::of(&[id.as_bytes()]);
+            event.call = match meta.request_id.as_deref() {
+                Some(request) => group.member(&[request.as_bytes()]),
+                None => group.member(&[]),
+            };
+            event.lineage = Some(Lineage {
+                group,
+                side_copy: false,
+            });
         }
         // An estimate never outranks a reported count of the same call.
         if observed.provenance == Provenance::Estimated {
@@ -112,17 +111,16 @@ impl Recorder {
         event
     }
 
+    /// A key of its own for a call no other source can see: the process's
+    /// start time then a counter, big-endian, so keys rise and the ledger
+    /// appends them at the end of its index instead of rewriting pages all
+    /// over it (a proxy under load stores thousands a second).
     fn fresh_key(&self) -> Key {
         let n = self.sequence.fetch_add(1, Ordering::Relaxed);
-        Key::of(&[b"proxy-call", &self.boot.to_le_bytes(), &n.to_le_bytes()])
-    }
-}
-
-fn api_tag(api: Api) -> &'static [u8] {
-    match api {
-        Api::OpenAi => b"openai",
-        Api::Anthropic => b"anthropic",
-        Api::Gemini => b"gemini",
+        let mut bytes = [0u8; 16];
+        bytes[..8].copy_from_slice(&self.boot.to_be_bytes());
+        bytes[8..].copy_from_slice(&n.to_be_bytes());
+        Key(bytes)
     }
 }
 

@@ -103,6 +103,14 @@ impl Store {
         Ok(())
     }
 
+    /// Caps SQLite's page cache: a long-running writer of small batches
+    /// needs little of it, and it counts in the process's memory.
+    pub fn limit_cache(&self, kib: u32) -> Result<(), StoreError> {
+        self.conn
+            .pragma_update(None, "cache_size", -i64::from(kib))
+            .map_err(|e| self.err(e))
+    }
+
     /// The database file.
     pub fn path(&self) -> &Path {
         &self.path

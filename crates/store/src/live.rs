@@ -107,12 +107,15 @@ fn run(
     let mut open = true;
     while open {
         let Ok(first) = receiver.recv() else { break };
+        // Let a burst gather: one wake-up and one transaction for it, not
+        // one per call.
+        std::thread::sleep(GATHER);
         let mut batch = vec![first];
         while batch.len() < BATCH {
-            match receiver.recv_timeout(GATHER) {
+            match receiver.try_recv() {
                 Ok(message) => batch.push(message),
-                Err(mpsc::RecvTimeoutError::Timeout) => break,
-                Err(mpsc::RecvTimeoutError::Disconnected) => {
+                Err(mpsc::TryRecvError::Empty) => break,
+                Err(mpsc::TryRecvError::Disconnected) => {
                     open = false;
                     break;
                 }

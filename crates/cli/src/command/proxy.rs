@@ -34,6 +34,7 @@ pub fn run(store: Store, args: &ProxyArgs, policy: &Effective) -> anyhow::Result
         );
     }
     let receiver_state = saved_receiver_state(&store);
+    store.limit_cache(2048)?;
     let resolved = policy.resolved.clone();
     let writer = LiveWriter::spawn(
         store,
