@@ -15,13 +15,11 @@
 //! series hash and dropped.
 
 mod decode;
-mod host;
 mod points;
 mod receiver;
 mod server;
 
 pub use decode::{Compression, DecodeError, Encoding, MAX_INFLATED_BYTES, decode_metrics, gunzip};
-pub use host::is_loopback_host;
 pub use points::{CLAUDE_CODE_TOKENS, GEN_AI_TOKENS, tool_of_service};
 pub use receiver::{MAX_SERIES, Receiver, ReceiverState, SERIES_IDLE_MS, SeriesMark};
 pub use server::{ExportSink, MAX_BODY_BYTES, serve, serve_exports};

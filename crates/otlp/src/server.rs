@@ -19,8 +19,8 @@ use tokentally_event::{EventSink, UsageEvent};
 use tokio::net::TcpListener;
 
 use crate::decode::{Compression, Encoding, decode_metrics};
-use crate::host::is_loopback_host;
 use crate::receiver::{Receiver, ReceiverState};
+use tokentally_loopback::is_loopback_host;
 
 /// The largest request body accepted; larger ones get 413.
 pub const MAX_BODY_BYTES: usize = 8 * 1024 * 1024;

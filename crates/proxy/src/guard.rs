@@ -5,7 +5,9 @@
 use http::{Method, StatusCode, Version, request::Parts};
 use tokentally_event::Tool;
 
-use crate::upstream::{Upstream, is_loopback_host};
+use tokentally_loopback::is_loopback_host;
+
+use crate::upstream::Upstream;
 
 /// Why a request was refused; each becomes a clear 4xx.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -23,4 +23,4 @@ pub use attribute::TOOL_HEADER;
 pub use guard::Refusal;
 pub use server::{Proxy, ProxyConfig, ProxyError};
 pub use tap::Api;
-pub use upstream::{Upstream, UpstreamError, built_in, is_loopback_host};
+pub use upstream::{Upstream, UpstreamError, built_in};

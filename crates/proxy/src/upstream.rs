@@ -3,6 +3,8 @@
 
 use http::Uri;
 
+use tokentally_loopback::is_loopback_host;
+
 use crate::tap::Api;
 
 /// One upstream: `/<name>/rest` is forwarded to `<base>/rest`.
@@ -118,16 +120,6 @@ pub fn with_extra(extra: Vec<Upstream>) -> Result<Vec<Upstream>, UpstreamError> 
     Ok(all)
 }
 
-/// `localhost`, `127.x.y.z`, `::1` (bracketed or not), `*.localhost`.
-pub fn is_loopback_host(host: &str) -> bool {
-    let host = host.trim_start_matches('[').trim_end_matches(']');
-    if let Ok(ip) = host.parse::<std::net::IpAddr>() {
-        return ip.is_loopback();
-    }
-    let host = host.trim_end_matches('.').to_ascii_lowercase();
-    host == "localhost" || host.ends_with(".localhost")
-}
-
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
@@ -173,28 +165,5 @@ mod tests {
             with_extra(vec![evil]).unwrap_err(),
             UpstreamError::Duplicate("openai".into())
         );
-    }
-
-    #[test]
-    fn loopback_names() {
-        for h in [
-            "localhost",
-            "LOCALHOST.",
-            "127.0.0.1",
-            "127.9.9.9",
-            "[::1]",
-            "a.localhost",
-        ] {
-            assert!(is_loopback_host(h), "{h}");
-        }
-        for h in [
-            "evil.com",
-            "localhost.evil.com",
-            "10.0.0.1",
-            "0.0.0.0",
-            "[::]",
-        ] {
-            assert!(!is_loopback_host(h), "{h}");
-        }
     }
 }

@@ -1,16 +1,22 @@
-//! Which Host headers name this machine's loopback: the DNS-rebinding guard.
+//! Which host names mean this machine's loopback: the DNS-rebinding guard
+//! of the proxy and the telemetry receiver, and the check that a plain-http
+//! upstream stays on this machine.
 
 use std::net::IpAddr;
 
 /// True when `host` (a Host header or URI authority, port optional) names
-/// the loopback interface: `localhost`, `127.0.0.1` (any of 127/8) or
-/// `[::1]`. A page that rebinds its own domain to 127.0.0.1 still sends its
-/// domain as Host, and is refused.
+/// the loopback interface: `localhost` and `*.localhost` (which resolvers
+/// must keep on this machine), `127.0.0.1` (any of 127/8) or `[::1]`. A page
+/// that rebinds its own domain to 127.0.0.1 still sends its domain as Host,
+/// and is refused.
 pub fn is_loopback_host(host: &str) -> bool {
-    let name = strip_port(host.trim());
-    if name.eq_ignore_ascii_case("localhost") || name.eq_ignore_ascii_case("localhost.") {
+    let name = strip_port(host.trim())
+        .trim_end_matches('.')
+        .to_ascii_lowercase();
+    if name == "localhost" || name.ends_with(".localhost") {
         return true;
     }
+    let name = name.as_str();
     let bare = name
         .strip_prefix('[')
         .and_then(|n| n.strip_suffix(']'))
@@ -51,6 +57,8 @@ mod tests {
             "[::1]",
             "[::1]:4318",
             "127.1.2.3:80",
+            "api.localhost:47310",
+            "localhost.",
         ] {
             assert!(is_loopback_host(host), "{host}");
         }
@@ -68,6 +76,8 @@ mod tests {
             "127.0.0.1:abc",
             "[::1",
             "0.0.0.0:4318",
+            "[::]",
+            "localhost.evil.example.",
         ] {
             assert!(!is_loopback_host(host), "{host}");
         }
