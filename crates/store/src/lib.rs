@@ -17,6 +17,7 @@ mod table;
 pub use error::StoreError;
 pub use table::checkpoints::Checkpoint;
 pub use table::events::{Outcome, ToolCalls};
+pub use table::pauses::Pause;
 pub use table::slots::{SLOT_MS, SlotQuery, SlotRow};
 
 use std::path::{Path, PathBuf};
@@ -138,6 +139,22 @@ impl Store {
         self.write(Vec::new(), events, state)
     }
 
+    /// Pauses counting from `start_ms` until `end_ms` (or until resumed):
+    /// calls in that window are not counted, from any source.
+    pub fn pause(&mut self, start_ms: i64, end_ms: Option<i64>) -> Result<(), StoreError> {
+        table::pauses::begin(&self.conn, start_ms, end_ms).map_err(|e| self.err(e))
+    }
+
+    /// Ends a running pause at `at_ms`.
+    pub fn resume(&mut self, at_ms: i64) -> Result<(), StoreError> {
+        table::pauses::end(&self.conn, at_ms).map_err(|e| self.err(e))
+    }
+
+    /// Every pause, oldest first.
+    pub fn pauses(&self) -> Result<Vec<Pause>, StoreError> {
+        table::pauses::all(&self.conn).map_err(|e| self.err(e))
+    }
+
     /// A live source's state as last committed.
     pub fn live_state(&self, name: &str) -> Result<Option<Vec<u8>>, StoreError> {
         table::live_state::load(&self.conn, name).map_err(|e| self.err(e))
@@ -163,6 +180,8 @@ impl Store {
         let mut touched = Vec::new();
         let mut deltas = table::slots::SlotDeltas::default();
         let mut events = live;
+        // Read in the transaction: another process may have paused since.
+        let pauses = table::pauses::all(&tx).map_err(err)?;
         if let Some((name, value)) = state {
             table::live_state::save(&tx, name, value).map_err(err)?;
         }
@@ -172,6 +191,9 @@ impl Store {
                 event.source.file_id = file_id;
                 event
             }));
+        }
+        if !pauses.is_empty() {
+            events.retain(|e| !pauses.iter().any(|p| p.covers(e.at_ms)));
         }
         // In key order, inserts walk the key index from one end to the
         // other instead of jumping around it; the result does not depend on

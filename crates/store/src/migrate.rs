@@ -14,6 +14,7 @@ use crate::{StoreError, table};
 const MIGRATIONS: &[&[&str]] = &[
     &[table::checkpoints::V1, table::events::V1, table::slots::V1],
     &[table::live_state::V2],
+    &[table::pauses::V3],
 ];
 
 /// The newest schema version this build knows.

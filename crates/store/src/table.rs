@@ -3,4 +3,5 @@
 pub mod checkpoints;
 pub mod events;
 pub mod live_state;
+pub mod pauses;
 pub mod slots;

@@ -385,3 +385,57 @@ fn the_live_writer_keeps_accepted_calls_and_the_last_state() {
     let reopened = Store::open(&dir.path().join("ledger.db")).unwrap();
     assert_eq!(reopened.counted_calls().unwrap(), 50);
 }
+
+#[test]
+fn calls_inside_a_pause_are_not_counted_from_any_source_however_late_they_are_read() {
+    let (dir, mut store) = temp_store();
+    store.pause(1_000, Some(2_000)).unwrap();
+    let mut live = call("live-in-pause", 5, 1_500);
+    live.source = SourceRef::PROXY;
+    store
+        .commit_live(vec![live, call("live-after", 5, 2_000)], None)
+        .unwrap();
+    commit(
+        &mut store,
+        "/a.jsonl",
+        10,
+        vec![call("log-before", 5, 999), call("log-in-pause", 5, 1_000)],
+    );
+    assert_eq!(store.counted_calls().unwrap(), 2);
+    // An open pause, seen by another connection (another process).
+    store.pause(5_000, None).unwrap();
+    let mut other = Store::open(&dir.path().join("ledger.db")).unwrap();
+    commit(&mut other, "/b.jsonl", 10, vec![call("late", 5, 9_999_999)]);
+    assert_eq!(other.counted_calls().unwrap(), 2);
+    other.resume(6_000).unwrap();
+    commit(
+        &mut other,
+        "/b.jsonl",
+        20,
+        vec![call("after-resume", 5, 6_000)],
+    );
+    assert_eq!(other.counted_calls().unwrap(), 3);
+    assert_eq!(
+        other.pauses().unwrap(),
+        vec![
+            Pause {
+                start_ms: 1_000,
+                end_ms: Some(2_000)
+            },
+            Pause {
+                start_ms: 5_000,
+                end_ms: Some(6_000)
+            }
+        ]
+    );
+    // A new pause closes one still open.
+    other.pause(7_000, None).unwrap();
+    other.pause(8_000, Some(9_000)).unwrap();
+    let open: Vec<_> = other
+        .pauses()
+        .unwrap()
+        .into_iter()
+        .filter(|p| p.end_ms.is_none())
+        .collect();
+    assert!(open.is_empty(), "{open:?}");
+}
