@@ -36,9 +36,10 @@ const DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
 /// every cumulative series without counting an interval twice. It runs on
 /// the request path: hand off, don't block.
 ///
-/// An export that adds no tokens is not handed over even when it moved the
-/// state (a repeated total seen at a later time): such a move never changes
-/// what a later export counts, so losing it in a restart is harmless.
+/// An export that adds no tokens is handed over (with no events) at most
+/// once per [`STATE_REFRESH`]: it only moves when each series was last
+/// seen, and a saved state whose marks grew stale would, after a restart,
+/// forget series that are still running and count their totals again.
 pub trait ExportSink: Send + Sync {
     /// Takes the events of one export and the state after it.
     fn record_export(&self, events: Vec<UsageEvent>, state: &ReceiverState);
@@ -84,6 +85,7 @@ pub async fn serve_exports(
     let shared = Arc::new(Shared {
         receiver: Mutex::new(Receiver::with_state(state)),
         sink,
+        last_handed: Mutex::new(None),
     });
     let builder = auto::Builder::new(TokioExecutor::new());
     let graceful = GracefulShutdown::new();
@@ -135,10 +137,17 @@ pub async fn serve_exports(
     Ok(receiver.state())
 }
 
+/// How often a state that only moved in time is saved.
+pub const STATE_REFRESH: Duration = Duration::from_secs(3600);
+
 /// What every request handler shares.
 struct Shared {
     receiver: Mutex<Receiver>,
     sink: Arc<dyn ExportSink>,
+    /// When the state was last handed over (under the receiver's lock);
+    /// `None` before the first time, so a restarted receiver refreshes the
+    /// saved marks with its first export.
+    last_handed: Mutex<Option<std::time::Instant>>,
 }
 
 fn is_loopback_peer(peer: SocketAddr) -> bool {
@@ -218,8 +227,14 @@ async fn answer(request: Request<Incoming>, shared: &Shared) -> (Response<Full<B
         .unwrap_or_else(PoisonError::into_inner);
     let events = receiver.ingest(&export, now_ms());
     let count = events.len();
-    if count > 0 {
+    let mut last_handed = shared
+        .last_handed
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let stale = last_handed.is_none_or(|at| at.elapsed() >= STATE_REFRESH);
+    if count > 0 || stale {
         shared.sink.record_export(events, receiver.state_ref());
+        *last_handed = Some(std::time::Instant::now());
     }
     drop(receiver);
     (accepted(encoding), count)

@@ -54,6 +54,20 @@ pub enum StoreError {
 }
 
 impl StoreError {
+    /// Whether trying again later can succeed: another writer holding the
+    /// lock, a full disk, an I/O hiccup; not a damaged or newer ledger.
+    pub fn is_transient(&self) -> bool {
+        use rusqlite::ErrorCode;
+        match self {
+            StoreError::Busy { .. } | StoreError::Io { .. } => true,
+            StoreError::Sqlite { source, .. } => matches!(
+                source.sqlite_error_code(),
+                Some(ErrorCode::DiskFull | ErrorCode::SystemIoFailure | ErrorCode::CannotOpen)
+            ),
+            StoreError::Corrupt { .. } | StoreError::NewerSchema { .. } => false,
+        }
+    }
+
     /// Sorts a SQLite error into the variants above.
     pub(crate) fn classify(path: &std::path::Path, e: rusqlite::Error) -> Self {
         use rusqlite::ErrorCode;

@@ -17,11 +17,15 @@ use crate::{CommitSummary, Store};
 pub enum LiveMessage {
     /// A call seen.
     Call(UsageEvent),
-    /// A source's state after the calls sent before it (saved with them).
-    State {
+    /// A source's calls and its state after them: one message, so they
+    /// are always committed in the same transaction (a crash between the
+    /// two would make a restart count the calls again).
+    Export {
+        /// The calls.
+        events: Vec<UsageEvent>,
         /// The source's name.
         name: String,
-        /// Its serialised state.
+        /// Its serialised state after the calls.
         value: Vec<u8>,
     },
 }
@@ -43,9 +47,11 @@ impl EventSink for LiveSink {
 }
 
 impl LiveSink {
-    /// Sends a source's state, to be saved with the calls sent before it.
-    pub fn save_state(&self, name: &str, value: Vec<u8>) {
-        let _ = self.0.send(LiveMessage::State {
+    /// Sends a source's calls with its state after them, to be committed
+    /// together.
+    pub fn record_export(&self, events: Vec<UsageEvent>, name: &str, value: Vec<u8>) {
+        let _ = self.0.send(LiveMessage::Export {
+            events,
             name: name.to_owned(),
             value,
         });
@@ -126,27 +132,40 @@ fn run(
     store
 }
 
-/// Commits one batch, retrying until the ledger takes it: a busy or full
-/// disk delays calls, it does not lose them.
+/// Commits one batch, retrying while the failure can pass (a busy ledger,
+/// a full disk): those delay calls, they do not lose them. A ledger that
+/// cannot take them at all (damaged, from a newer build) drops the batch
+/// with an error in the log rather than hold every later call in memory.
 fn commit(store: &mut Store, batch: Vec<LiveMessage>, accept: &Accept, on_commit: &mut OnCommit) {
     let mut events = Vec::new();
     let mut state = None;
     for message in batch {
         match message {
-            LiveMessage::Call(event) if accept(&event) => events.push(event),
-            LiveMessage::Call(_) => {}
-            LiveMessage::State { name, value } => state = Some((name, value)),
+            LiveMessage::Call(event) => events.push(event),
+            LiveMessage::Export {
+                events: exported,
+                name,
+                value,
+            } => {
+                events.extend(exported);
+                state = Some((name, value));
+            }
         }
     }
+    events.retain(|e| accept(e));
     let mut delay = Duration::from_millis(100);
     loop {
         let state_ref = state.as_ref().map(|(n, v)| (n.as_str(), v.as_slice()));
         match store.commit_live(events.clone(), state_ref) {
             Ok(summary) => return on_commit(&summary),
-            Err(e) => {
+            Err(e) if e.is_transient() => {
                 tracing::warn!(error = %e, calls = events.len(), "Cannot store live calls yet; retrying.");
                 std::thread::sleep(delay);
                 delay = (delay * 2).min(Duration::from_secs(10));
+            }
+            Err(e) => {
+                tracing::error!(error = %e, calls = events.len(), "The ledger cannot take live calls; they are dropped.");
+                return;
             }
         }
     }

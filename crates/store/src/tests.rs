@@ -372,18 +372,18 @@ fn the_live_writer_keeps_accepted_calls_and_the_last_state() {
     let mut dropped = call("codex-call", 1, 0);
     dropped.tool = Tool::Codex;
     sink.record(dropped);
-    sink.save_state("receiver", b"last".to_vec());
+    sink.record_export(vec![call("exported", 1, 60)], "receiver", b"last".to_vec());
     drop(sink);
     let store = writer.close().unwrap();
-    assert_eq!(store.counted_calls().unwrap(), 50);
-    assert_eq!(committed.load(std::sync::atomic::Ordering::Relaxed), 50);
+    assert_eq!(store.counted_calls().unwrap(), 51);
+    assert_eq!(committed.load(std::sync::atomic::Ordering::Relaxed), 51);
     assert_eq!(
         store.live_state("receiver").unwrap().as_deref(),
         Some(&b"last"[..])
     );
     drop(store);
     let reopened = Store::open(&dir.path().join("ledger.db")).unwrap();
-    assert_eq!(reopened.counted_calls().unwrap(), 50);
+    assert_eq!(reopened.counted_calls().unwrap(), 51);
 }
 
 #[test]

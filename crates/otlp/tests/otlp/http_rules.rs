@@ -214,3 +214,35 @@ fn serve_records_events_and_returns_the_state_at_shutdown() {
     assert_eq!(totals(&events).input, 77);
     assert_eq!(state.series.len(), 1);
 }
+
+#[test]
+fn a_restarted_receiver_saves_fresh_marks_even_when_nothing_was_added() {
+    // First run: a cumulative total is counted and its mark saved.
+    let body = sdk_export(Temporality::Cumulative, 42.0).encode_to_vec();
+    let first = Server::start(ReceiverState::default());
+    post_local(first.addr, "/v1/metrics", PROTOBUF, &body);
+    let saved = first.recorded.state.lock().unwrap().clone().unwrap();
+    let seen_before: Vec<i64> = saved.series.values().map(|m| m.seen_ms).collect();
+    drop(first);
+    std::thread::sleep(std::time::Duration::from_millis(5));
+    // Second run: the same total again adds nothing, yet the state is
+    // handed over with its marks seen now, so a series that keeps being
+    // exported is never forgotten as idle and counted whole again.
+    let second = Server::start(saved);
+    post_local(second.addr, "/v1/metrics", PROTOBUF, &body);
+    assert!(second.recorded.events().is_empty());
+    let refreshed = second
+        .recorded
+        .state
+        .lock()
+        .unwrap()
+        .clone()
+        .expect("state handed over");
+    let seen_after: Vec<i64> = refreshed.series.values().map(|m| m.seen_ms).collect();
+    assert_eq!(seen_after.len(), seen_before.len());
+    assert!(seen_after.iter().zip(&seen_before).all(|(a, b)| a > b));
+    // Within the refresh interval, a repeat is not handed over again.
+    *second.recorded.state.lock().unwrap() = None;
+    post_local(second.addr, "/v1/metrics", PROTOBUF, &body);
+    assert!(second.recorded.state.lock().unwrap().is_none());
+}
