@@ -309,3 +309,79 @@ fn telemetry_counters_count_once_across_duplicates_and_restarts() {
     assert_eq!(totals(&f), (400, 50));
     assert_no_canary(&f, &printed, canary);
 }
+
+#[test]
+fn a_running_proxy_follows_its_policy() {
+    let f = Fixture::empty();
+    let provider = FakeProvider::start(vec![Canned {
+        path: "/v1/chat/completions",
+        headers: vec![("Content-Type", "application/json".into())],
+        body: openai_reply(),
+    }]);
+    let policy = f.dir.path().join("policy.json");
+    std::fs::write(&policy, r#"{"sanctioned_tools": ["codex"]}"#).unwrap();
+    let policy_arg = policy.to_string_lossy().into_owned();
+    let openai = format!("t-openai=http://127.0.0.1:{}", provider.port);
+    let run = start(&f, &["--policy", &policy_arg, "--upstream", &openai]);
+    let chat = |run: &ProxyRun| {
+        let (status, body) = send(
+            run.port,
+            &post(
+                "/t-openai/v1/chat/completions",
+                &[("user-agent", "OpenAI/Python 1.99")],
+                r#"{"model":"gpt-4.1","messages":[]}"#,
+            ),
+        );
+        assert!(status.contains("200"), "{status}");
+        assert_eq!(body, openai_reply());
+    };
+    let printed_call = |l: &str| l.contains("api-other") && l.contains("[reported]");
+
+    // Not sanctioned: passed through, not counted.
+    chat(&run);
+    assert!(wait_for(&run.lines, printed_call, Duration::from_secs(1)).is_none());
+
+    // Sanctioned while it runs: the next call counts, no restart. A new
+    // route cannot be added live, and it says so.
+    std::fs::write(
+        &policy,
+        r#"{"sanctioned_tools": ["codex", "api-other"],
+            "upstreams": [{"name": "corp", "url": "https://gw.example.com", "api": "openai"}]}"#,
+    )
+    .unwrap();
+    let changed = wait_for(
+        &run.lines,
+        |l| l.starts_with("Policy changed"),
+        Duration::from_secs(10),
+    )
+    .expect("the change is announced");
+    assert!(changed.contains("api-other"), "{changed}");
+    let restart = wait_for(
+        &run.lines,
+        |l| l.starts_with("restart tokentally proxy to apply:"),
+        Duration::from_secs(5),
+    )
+    .expect("the new upstream needs a restart");
+    assert!(restart.contains("upstreams (corp)"), "{restart}");
+
+    // A broken policy keeps the last good one, and says so on stderr.
+    std::fs::write(&policy, r#"{"sanctioned_tools": "#).unwrap();
+    let kept = wait_for(
+        &run.lines,
+        |l| l.starts_with("stderr: tokentally: the policy changed and has"),
+        Duration::from_secs(10),
+    )
+    .expect("the broken policy is told");
+    assert!(
+        kept.contains("the last good policy stays in force"),
+        "{kept}"
+    );
+    chat(&run);
+    assert!(wait_for(&run.lines, printed_call, Duration::from_secs(10)).is_some());
+    run.stop();
+
+    let report = f.report(true);
+    let other = rows_of(&report, "api-other");
+    assert_eq!(sum(&other, "calls"), 1, "{report}");
+    assert_eq!(sum(&other, "output_tokens"), 20, "{report}");
+}

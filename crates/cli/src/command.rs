@@ -1,5 +1,6 @@
 //! The subcommands.
 
+mod follow;
 mod live;
 mod policy;
 mod proxy;

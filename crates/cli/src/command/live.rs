@@ -1,7 +1,37 @@
 //! Which live calls count: the policy's choice of source per tool.
 
+use std::sync::{Arc, PoisonError, RwLock};
+
 use tokentally_event::{Tool, UsageEvent};
 use tokentally_policy::{Resolved, settings::SourceChoice};
+
+/// The policy the live writer decides with, replaced whole when it is
+/// reloaded: the writer thread reads it per call, the follower swaps it.
+#[derive(Clone)]
+pub struct LivePolicy(Arc<RwLock<Arc<Resolved>>>);
+
+impl LivePolicy {
+    pub fn new(policy: Resolved) -> Self {
+        LivePolicy(Arc::new(RwLock::new(Arc::new(policy))))
+    }
+
+    /// The policy in force; the lock is held only to copy the pointer.
+    pub fn current(&self) -> Arc<Resolved> {
+        // Nothing can be left half-written under the lock: a swap is one
+        // assignment, so a poisoned lock still holds a whole policy.
+        Arc::clone(&self.0.read().unwrap_or_else(PoisonError::into_inner))
+    }
+
+    /// Puts `policy` in force for the calls decided from now on.
+    pub fn replace(&self, policy: Resolved) {
+        *self.0.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(policy);
+    }
+
+    /// Whether a call seen live is counted under the policy in force.
+    pub fn accepts(&self, event: &UsageEvent) -> bool {
+        accepts(&self.current(), event)
+    }
+}
 
 /// The source the policy chose for `tool` (`logs` unless it says).
 pub fn choice(policy: &Resolved, tool: Tool) -> SourceChoice {
@@ -41,6 +71,24 @@ pub fn accepts(policy: &Resolved, event: &UsageEvent) -> bool {
         "telemetry" => choice == SourceChoice::Telemetry,
         _ => choice == SourceChoice::Logs,
     }
+}
+
+/// The sanctioned tools counted from a live source instead of their logs,
+/// as the end of a line (empty when none).
+pub fn live_sources(policy: &Resolved) -> String {
+    let live: Vec<String> = policy
+        .sanctioned_tools
+        .iter()
+        .filter(|t| choice(policy, **t) != SourceChoice::Logs)
+        .map(|t| match choice(policy, *t) {
+            SourceChoice::Proxy => format!("{} from the proxy", t.as_str()),
+            _ => format!("{} from telemetry", t.as_str()),
+        })
+        .collect();
+    if live.is_empty() {
+        return String::new();
+    }
+    format!(" ({})", live.join(", "))
 }
 
 /// Whether a tool's log collector runs: sanctioned, and its logs are the
@@ -127,5 +175,34 @@ mod tests {
         ));
         assert!(!accepts(&p, &seen(Tool::ApiOther, SourceRef::PROXY, false)));
         assert!(!reads_logs(&p, Tool::ClaudeCode));
+    }
+
+    #[test]
+    fn live_sources_name_the_sanctioned_tools_not_read_from_logs() {
+        let p = policy(
+            &[
+                ("aider", SourceChoice::Proxy),
+                ("codex", SourceChoice::Telemetry),
+                ("goose", SourceChoice::Proxy),
+            ],
+            &[Tool::Codex, Tool::Aider, Tool::ClaudeCode],
+        );
+        assert_eq!(
+            live_sources(&p),
+            " (codex from telemetry, aider from the proxy)"
+        );
+        assert_eq!(live_sources(&policy(&[], &[Tool::Codex])), "");
+    }
+
+    #[test]
+    fn a_replaced_policy_decides_the_next_calls() {
+        let call = seen(Tool::ApiOther, SourceRef::PROXY, false);
+        let live = LivePolicy::new(policy(&[], &[Tool::Codex]));
+        let writer_side = live.clone();
+        assert!(!writer_side.accepts(&call));
+        live.replace(policy(&[], &[Tool::Codex, Tool::ApiOther]));
+        assert!(writer_side.accepts(&call));
+        live.replace(policy(&[], &[]));
+        assert!(!writer_side.accepts(&call));
     }
 }

@@ -1,18 +1,27 @@
 //! `tokentally proxy`: the loopback API proxy and telemetry receiver in
 //! the foreground; `proxy env` and `otel env`: how to point tools at them.
 
-use std::{net::SocketAddr, sync::Arc, time::Duration};
+use std::{
+    net::SocketAddr,
+    sync::{Arc, mpsc},
+    thread::JoinHandle,
+    time::Duration,
+};
 
 use anyhow::{Context, bail};
 use tokentally_event::UsageEvent;
 use tokentally_otlp::{ExportSink, ReceiverState};
-use tokentally_policy::{Effective, settings::UpstreamApi};
+use tokentally_policy::{
+    Effective, Resolved,
+    settings::{self, UpstreamApi},
+};
 use tokentally_proxy::{Api, Proxy, ProxyConfig, Upstream};
 use tokentally_store::{
     Store,
     live::{LiveSink, LiveWriter},
 };
 
+use super::{follow, live::LivePolicy};
 use crate::{args::ProxyArgs, output, summary};
 
 /// The name the receiver's state is saved under in the ledger.
@@ -35,10 +44,19 @@ pub fn run(store: Store, args: &ProxyArgs, policy: &Effective) -> anyhow::Result
     }
     let receiver_state = saved_receiver_state(&store);
     store.limit_cache(2048)?;
-    let resolved = policy.resolved.clone();
+    let live = LivePolicy::new(policy.resolved.clone());
+    let following = PolicyThread::start(
+        FollowedPolicy {
+            follower: follow::PolicyFollower::new(store.path(), policy),
+            live: live.clone(),
+            bound: Bound::of(&policy.resolved, args),
+            unapplied: Vec::new(),
+        },
+        POLICY_LOOK,
+    )?;
     let writer = LiveWriter::spawn(
         store,
-        Box::new(move |e: &UsageEvent| super::live::accepts(&resolved, e)),
+        Box::new(move |e: &UsageEvent| live.accepts(e)),
         Box::new(|s| {
             for call in &s.new_calls {
                 let _ = output::line(&summary::call_line(call));
@@ -50,9 +68,120 @@ pub fn run(store: Store, args: &ProxyArgs, policy: &Effective) -> anyhow::Result
         .build()
         .context("cannot start the proxy's runtime")?;
     let served = runtime.block_on(serve(config, otlp_addr, &writer, receiver_state));
+    following.stop();
     // Whatever was counted before a failure is committed before exiting.
     writer.close();
     served
+}
+
+/// How often the policy's files are looked at. A change is applied at the
+/// second look after it, once the files held still (not half-written).
+const POLICY_LOOK: Duration = Duration::from_millis(500);
+
+/// The policy in force in a running proxy, and what it was started with.
+struct FollowedPolicy {
+    follower: follow::PolicyFollower,
+    /// What the writer decides with.
+    live: LivePolicy,
+    /// The keys that took effect when the sockets were bound.
+    bound: Bound,
+    /// The keys last told to need a restart, so each change is told once.
+    unapplied: Vec<String>,
+}
+
+impl FollowedPolicy {
+    /// Called at each look: when the policy's files changed, loads it again
+    /// (change log, last good), puts it in force and says what changed.
+    fn poll(&mut self) {
+        let Some((effective, change)) = self.follower.reload() else {
+            return;
+        };
+        let resolved = effective.resolved;
+        // A closed stdout must not stop the counting.
+        if let Some(change) = change {
+            let _ = output::line(&format!(
+                "{}{}",
+                follow::changed_line(&change, &resolved.sanctioned_tools),
+                super::live::live_sources(&resolved)
+            ));
+        }
+        let unapplied = self.bound.unapplied(&resolved);
+        if !unapplied.is_empty() && unapplied != self.unapplied {
+            let _ = output::line(&format!(
+                "restart tokentally proxy to apply: {}",
+                unapplied.join(", ")
+            ));
+        }
+        self.unapplied = unapplied;
+        self.live.replace(resolved);
+    }
+}
+
+/// The policy's keys a running proxy cannot change: its sockets and routes
+/// are made at the start. `None` where the command line overrides the key.
+#[derive(Debug, Clone, PartialEq)]
+struct Bound {
+    proxy_port: Option<u16>,
+    receiver_port: Option<u16>,
+    upstreams: Vec<settings::Upstream>,
+}
+
+impl Bound {
+    fn of(policy: &Resolved, args: &ProxyArgs) -> Self {
+        Bound {
+            proxy_port: args.listen.is_empty().then_some(policy.proxy_port),
+            receiver_port: args.otlp_listen.is_none().then_some(policy.receiver_port),
+            upstreams: policy.upstreams.clone(),
+        }
+    }
+
+    /// The keys of `now` that differ from what is bound, as told.
+    fn unapplied(&self, now: &Resolved) -> Vec<String> {
+        let mut out = Vec::new();
+        let port = |key: &str, bound: Option<u16>, now: u16| {
+            bound
+                .filter(|b| *b != now)
+                .map(|b| format!("{key} {b} → {now}"))
+        };
+        out.extend(port("proxy_port", self.proxy_port, now.proxy_port));
+        out.extend(port("receiver_port", self.receiver_port, now.receiver_port));
+        if self.upstreams != now.upstreams {
+            let names: Vec<&str> = now.upstreams.iter().map(|u| u.name.as_str()).collect();
+            let names = if names.is_empty() {
+                "none".to_owned()
+            } else {
+                names.join(", ")
+            };
+            out.push(format!("upstreams ({names})"));
+        }
+        out
+    }
+}
+
+/// The thread that looks at the policy's files while the proxy runs.
+struct PolicyThread {
+    /// Dropped to stop it: its wait ends at once.
+    stop: mpsc::Sender<()>,
+    thread: JoinHandle<()>,
+}
+
+impl PolicyThread {
+    fn start(mut policy: FollowedPolicy, every: Duration) -> std::io::Result<Self> {
+        let (stop, stopped) = mpsc::channel::<()>();
+        let thread = std::thread::Builder::new()
+            .name("tokentally-policy".into())
+            .spawn(move || {
+                while let Err(mpsc::RecvTimeoutError::Timeout) = stopped.recv_timeout(every) {
+                    policy.poll();
+                }
+            })?;
+        Ok(PolicyThread { stop, thread })
+    }
+
+    fn stop(self) {
+        drop(self.stop);
+        let _ = self.thread.join();
+    }
 }
 
 async fn serve(
@@ -119,19 +248,20 @@ async fn shutdown_signal() {
     let _ = tokio::signal::ctrl_c().await;
 }
 
-/// Hands the receiver's calls to the writer, then its state, so both are
-/// committed together and a restart continues every counter series.
+/// Hands the receiver's calls and its state after them to the writer as
+/// one message, committed in one transaction: a restart continues every
+/// counter series without counting any call twice.
 struct ReceiverSink(LiveSink);
 
 impl ExportSink for ReceiverSink {
     fn record_export(&self, events: Vec<UsageEvent>, state: &ReceiverState) {
-        use tokentally_event::EventSink;
-        for event in events {
-            self.0.record(event);
-        }
         match serde_json::to_vec(state) {
-            Ok(value) => self.0.save_state(RECEIVER_STATE, value),
-            Err(e) => tracing::warn!(error = %e, "Cannot save the receiver's state."),
+            Ok(value) => self.0.record_export(events, RECEIVER_STATE, value),
+            Err(e) => {
+                // Without its state the calls would be counted again after
+                // a restart; keep neither rather than risk that.
+                tracing::warn!(error = %e, "Cannot save the receiver's state; export dropped.");
+            }
         }
     }
 }
@@ -243,5 +373,37 @@ mod tests {
         assert!(parse_upstream("nourl").is_err());
         assert!(parse_upstream("x:cohere=https://x.example.com").is_err());
         assert!(parse_upstream("x=http://192.0.2.1").is_err());
+    }
+
+    fn resolved(doc: serde_json::Value) -> Resolved {
+        let (settings, problems) = tokentally_policy::parse(&doc, "test");
+        assert!(problems.is_empty(), "{problems:?}");
+        tokentally_policy::layers::combine(Some((&settings, "test")), None, &mut Vec::new()).0
+    }
+
+    #[test]
+    fn ports_and_upstreams_changed_while_running_need_a_restart() {
+        let start = resolved(serde_json::json!({"proxy_port": 8100, "receiver_port": 8101}));
+        let bound = Bound {
+            proxy_port: Some(8100),
+            receiver_port: Some(8101),
+            upstreams: Vec::new(),
+        };
+        assert!(bound.unapplied(&start).is_empty());
+        let moved = resolved(serde_json::json!({
+            "proxy_port": 8200,
+            "receiver_port": 8101,
+            "upstreams": [{"name": "corp", "url": "https://gw.example.com", "api": "openai"}],
+        }));
+        assert_eq!(
+            bound.unapplied(&moved),
+            ["proxy_port 8100 → 8200", "upstreams (corp)"]
+        );
+        // A port given on the command line is not the policy's to change.
+        let listen_given = Bound {
+            proxy_port: None,
+            ..bound
+        };
+        assert_eq!(listen_given.unapplied(&moved), ["upstreams (corp)"]);
     }
 }

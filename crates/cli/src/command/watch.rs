@@ -6,10 +6,10 @@ use std::{cell::Cell, io::Write, sync::atomic::AtomicBool};
 
 use tokentally_collect::{Collector, Env, ScanSummary, watch::WatchTiming};
 use tokentally_event::Tool;
-use tokentally_policy::{Effective, Fallback, Inputs, PolicyFiles};
+use tokentally_policy::Effective;
 use tokentally_store::Store;
 
-use super::{policy, scan::sanctioned};
+use super::{follow, scan::sanctioned};
 use crate::summary;
 
 pub fn run(store: &mut Store, policy: &Effective) -> anyhow::Result<()> {
@@ -38,7 +38,7 @@ pub fn run(store: &mut Store, policy: &Effective) -> anyhow::Result<()> {
         }
         let _ = out.flush();
     };
-    let mut follower = PolicyFollower::new(store.path(), policy);
+    let mut follower = ToolsFollower::new(store.path(), policy);
     let mut reload = || {
         let set = follower.poll()?;
         backlog.set(true);
@@ -56,25 +56,18 @@ pub fn run(store: &mut Store, policy: &Effective) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The policy in force in a running `watch`, and the files it came from.
-struct PolicyFollower {
-    inputs: Inputs,
-    files: PolicyFiles,
+/// The policy in force in a running `watch`, and the tools it reads.
+struct ToolsFollower {
+    follower: follow::PolicyFollower,
     /// The tools whose logs are read now.
     tools: Vec<Tool>,
-    /// The problems last told on stderr, so each is told once.
-    told: Vec<String>,
 }
 
-impl PolicyFollower {
+impl ToolsFollower {
     fn new(ledger: &std::path::Path, policy: &Effective) -> Self {
-        let inputs = policy::inputs(ledger, policy.explicit.clone());
-        PolicyFollower {
-            files: PolicyFiles::new(inputs.watched()),
-            inputs,
+        ToolsFollower {
+            follower: follow::PolicyFollower::new(ledger, policy),
             tools: tools_read(&sanctioned(policy)),
-            // Loading it at the start already warned about these.
-            told: problems(policy),
         }
     }
 
@@ -82,21 +75,13 @@ impl PolicyFollower {
     /// again through the same path as every command (change log, last good)
     /// and returns the collectors to run if the tools read changed.
     fn poll(&mut self) -> Option<Vec<Box<dyn Collector>>> {
-        if !self.files.settled_change() {
-            return None;
-        }
-        let (effective, change) = policy::load_recorded(&self.inputs);
-        self.tell_problems(&effective);
+        let (effective, change) = self.follower.reload()?;
         if let Some(change) = change {
-            let mut who: Vec<&str> = change.changes.iter().map(|k| k.set_by.as_str()).collect();
-            who.sort_unstable();
-            who.dedup();
             // A closed stdout must not stop the counting.
             let _ = writeln!(
                 std::io::stdout(),
-                "Policy changed (set by {}): now counting {}",
-                who.join(", "),
-                counted(&effective.resolved.sanctioned_tools)
+                "{}",
+                follow::changed_line(&change, &effective.resolved.sanctioned_tools)
             );
         }
         let collectors = sanctioned(&effective);
@@ -107,32 +92,6 @@ impl PolicyFollower {
         self.tools = tools;
         Some(collectors)
     }
-
-    /// Says once on stderr that the delivered policy is not used, and why.
-    fn tell_problems(&mut self, effective: &Effective) {
-        let now = problems(effective);
-        if now == self.told {
-            return;
-        }
-        self.told = now;
-        if effective.problems.is_empty() {
-            return;
-        }
-        let consequence = match effective.fallback {
-            Some(Fallback::LastGood) => "the last good policy stays in force",
-            Some(Fallback::LockedDown) => "no policy was ever good: nothing is collected",
-            None => "the keys with problems are ignored",
-        };
-        eprintln!(
-            "tokentally: the policy changed and has {} problem(s) ({}); {consequence}; see `tokentally policy show`",
-            effective.problems.len(),
-            self.told.join("; ")
-        );
-    }
-}
-
-fn problems(effective: &Effective) -> Vec<String> {
-    effective.problems.iter().map(|p| p.to_string()).collect()
 }
 
 /// The tools whose logs these collectors read, in a stable order.
@@ -140,15 +99,4 @@ fn tools_read(collectors: &[Box<dyn Collector>]) -> Vec<Tool> {
     let mut tools: Vec<Tool> = collectors.iter().map(|c| c.tool()).collect();
     tools.sort_by_key(|t| t.as_str());
     tools
-}
-
-fn counted(tools: &[Tool]) -> String {
-    if tools.is_empty() {
-        return "no tool".into();
-    }
-    tools
-        .iter()
-        .map(|t| t.as_str())
-        .collect::<Vec<_>>()
-        .join(", ")
 }
