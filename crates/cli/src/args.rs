@@ -48,6 +48,15 @@ pub enum Command {
     /// Run the loopback API proxy and telemetry receiver in the foreground
     /// (`proxy env` prints the lines that point tools at it).
     Proxy(ProxyArgs),
+    /// Run everything in the foreground, as the tray app does: the log
+    /// collectors, the proxy and the receiver, the policy reloader and the
+    /// watchdog; diagnostics go to a rotating file beside the ledger.
+    Agent(AgentArgs),
+    /// Pause counting: calls made until the pause ends are not counted,
+    /// from any source, even when their log lines are read later.
+    Pause(PauseArgs),
+    /// Count again after `pause`.
+    Resume,
     /// The loopback OpenTelemetry receiver.
     #[command(subcommand)]
     Otel(OtelCommand),
@@ -60,6 +69,49 @@ pub struct ProxyArgs {
     /// `env`: print the lines that point tools at the proxy.
     #[command(subcommand)]
     pub command: Option<ProxyCommand>,
+    /// Where the proxy and the receiver listen, and extra upstreams.
+    #[command(flatten)]
+    pub live: LiveArgs,
+}
+
+/// Options of `agent`.
+#[derive(Debug, Args)]
+pub struct AgentArgs {
+    /// Where the proxy and the receiver listen, and extra upstreams.
+    #[command(flatten)]
+    pub live: LiveArgs,
+    /// Do not run the proxy and the receiver (logs only).
+    #[arg(long)]
+    pub no_live: bool,
+}
+
+/// Options of `pause`.
+#[derive(Debug, Args)]
+pub struct PauseArgs {
+    /// For this long: `30m`, `1h`, `2h30m` (default: until `resume`).
+    #[arg(long = "for", value_name = "DURATION", value_parser = parse_duration, conflicts_with = "until_tomorrow")]
+    pub duration: Option<std::time::Duration>,
+    /// Until midnight, in the time zone of day buckets.
+    #[arg(long)]
+    pub until_tomorrow: bool,
+}
+
+fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
+    let span: jiff::Span = s
+        .parse()
+        .map_err(|e| format!("`{s}` is not a duration like 30m, 1h or 2h30m: {e}"))?;
+    let signed = span
+        .to_duration(jiff::SpanRelativeTo::days_are_24_hours())
+        .map_err(|e| e.to_string())?;
+    std::time::Duration::try_from(signed)
+        .ok()
+        .filter(|d| !d.is_zero())
+        .ok_or_else(|| format!("`{s}` is not a positive duration"))
+}
+
+/// Where the live sources listen.
+#[derive(Debug, Args)]
+pub struct LiveArgs {
     /// Loopback address to listen on (default: 127.0.0.1 and ::1 on the
     /// policy's `proxy_port`); repeatable.
     #[arg(long, value_name = "ADDR")]

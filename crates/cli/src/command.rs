@@ -1,7 +1,9 @@
 //! The subcommands.
 
+mod agent;
 mod follow;
 mod live;
+mod pause;
 mod policy;
 mod proxy;
 mod report;
@@ -40,5 +42,12 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             None => proxy::run(store, &args, &policy),
         },
         Command::Otel(OtelCommand::Env) => proxy::otel_env(&policy),
+        Command::Agent(args) => {
+            // The agent opens its own connections to the ledger.
+            drop(store);
+            agent::run(&path, cli.policy.clone(), &args)
+        }
+        Command::Pause(args) => pause::pause(&mut store, &args, &policy),
+        Command::Resume => pause::resume(&mut store),
     }
 }

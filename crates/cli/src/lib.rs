@@ -20,7 +20,12 @@ pub use args::Cli;
 /// success and 1 on any error, which is printed to stderr.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    logging::init();
+    // Only the long-running agent keeps a log file.
+    let log_dir = matches!(cli.command, args::Command::Agent(_))
+        .then(|| data_dir::ledger_path(cli.data_dir.as_deref()).ok())
+        .flatten()
+        .and_then(|ledger| ledger.parent().map(|d| d.join("logs")));
+    let _log_guard = logging::init(log_dir.as_deref());
     match command::run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) if output::is_closed_pipe(&e) => ExitCode::SUCCESS,

@@ -2,7 +2,8 @@
 
 use std::sync::{Arc, PoisonError, RwLock};
 
-use tokentally_event::{Tool, UsageEvent};
+pub use tokentally_agent::choice::{accepts, choice, reads_logs, source_name};
+use tokentally_event::UsageEvent;
 use tokentally_policy::{Resolved, settings::SourceChoice};
 
 /// The policy the live writer decides with, replaced whole when it is
@@ -33,46 +34,6 @@ impl LivePolicy {
     }
 }
 
-/// The source the policy chose for `tool` (`logs` unless it says).
-pub fn choice(policy: &Resolved, tool: Tool) -> SourceChoice {
-    policy
-        .sources
-        .get(tool.as_str())
-        .copied()
-        .unwrap_or(SourceChoice::Logs)
-}
-
-/// The choice as shown.
-pub fn source_name(policy: &Resolved, tool: Tool) -> &'static str {
-    match choice(policy, tool) {
-        SourceChoice::Logs => "logs",
-        SourceChoice::Proxy => "proxy",
-        SourceChoice::Telemetry => "telemetry",
-    }
-}
-
-/// Whether a call seen live is counted. A sanctioned tool's calls count
-/// from the source the policy chose for it. Calls no tool claims
-/// (`api-other`) have no log, so the proxy counts them. A proxied call that
-/// carries the same ids as its log record (Claude Code's message and
-/// request ids) is one event with it, so it is kept while logs are the
-/// choice: whichever of the two is read first, the call counts once.
-pub fn accepts(policy: &Resolved, event: &UsageEvent) -> bool {
-    if !policy.sanctions(event.tool) {
-        return false;
-    }
-    let choice = choice(policy, event.tool);
-    match event.source.via() {
-        "proxy" => {
-            event.tool == Tool::ApiOther
-                || choice == SourceChoice::Proxy
-                || (choice == SourceChoice::Logs && event.lineage.is_some())
-        }
-        "telemetry" => choice == SourceChoice::Telemetry,
-        _ => choice == SourceChoice::Logs,
-    }
-}
-
 /// The sanctioned tools counted from a live source instead of their logs,
 /// as the end of a line (empty when none).
 pub fn live_sources(policy: &Resolved) -> String {
@@ -91,17 +52,11 @@ pub fn live_sources(policy: &Resolved) -> String {
     format!(" ({})", live.join(", "))
 }
 
-/// Whether a tool's log collector runs: sanctioned, and its logs are the
-/// chosen source.
-pub fn reads_logs(policy: &Resolved, tool: Tool) -> bool {
-    policy.sanctions(tool) && choice(policy, tool) == SourceChoice::Logs
-}
-
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
-    use tokentally_event::{Key, Lineage, Model, Provenance, Rank, SourceRef, Tokens};
+    use tokentally_event::{Key, Lineage, Model, Provenance, Rank, SourceRef, Tokens, Tool};
 
     fn policy(sources: &[(&str, SourceChoice)], sanctioned: &[Tool]) -> Resolved {
         let mut doc = serde_json::json!({});

@@ -28,13 +28,14 @@ use crate::{args::ProxyArgs, output, summary};
 const RECEIVER_STATE: &str = "otlp-receiver";
 
 pub fn run(store: Store, args: &ProxyArgs, policy: &Effective) -> anyhow::Result<()> {
-    let upstreams = upstreams(policy, &args.upstream)?;
+    let upstreams = upstreams(policy, &args.live.upstream)?;
     let mut config = ProxyConfig::loopback(policy.resolved.proxy_port);
-    if !args.listen.is_empty() {
-        config.listen = args.listen.clone();
+    if !args.live.listen.is_empty() {
+        config.listen = args.live.listen.clone();
     }
     config.extra_upstreams = upstreams;
     let otlp_addr = args
+        .live
         .otlp_listen
         .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], policy.resolved.receiver_port)));
     if !otlp_addr.ip().is_loopback() {
@@ -129,8 +130,12 @@ struct Bound {
 impl Bound {
     fn of(policy: &Resolved, args: &ProxyArgs) -> Self {
         Bound {
-            proxy_port: args.listen.is_empty().then_some(policy.proxy_port),
-            receiver_port: args.otlp_listen.is_none().then_some(policy.receiver_port),
+            proxy_port: args.live.listen.is_empty().then_some(policy.proxy_port),
+            receiver_port: args
+                .live
+                .otlp_listen
+                .is_none()
+                .then_some(policy.receiver_port),
             upstreams: policy.upstreams.clone(),
         }
     }
@@ -301,7 +306,7 @@ fn api_of(api: UpstreamApi) -> Api {
 }
 
 /// `NAME[:API]=URL`.
-fn parse_upstream(spec: &str) -> anyhow::Result<Upstream> {
+pub fn parse_upstream(spec: &str) -> anyhow::Result<Upstream> {
     let Some((head, url)) = spec.split_once('=') else {
         bail!("--upstream `{spec}`: expected NAME[:API]=URL");
     };
