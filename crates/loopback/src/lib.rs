@@ -1,6 +1,5 @@
 //! Which host names mean this machine's loopback: the DNS-rebinding guard
-//! of the proxy and the telemetry receiver, and the check that a plain-http
-//! upstream stays on this machine.
+//! of the proxy and the telemetry receiver.
 
 use std::net::IpAddr;
 

@@ -1,20 +1,24 @@
 //! One request: refuse what must be refused, forward the rest unchanged,
 //! and meter the reply on the side.
 
-use std::{convert::Infallible, sync::Arc, time::Instant};
+use std::{
+    convert::Infallible,
+    sync::Arc,
+    time::{Duration, Instant},
+};
 
 use bytes::Bytes;
-use http::{HeaderMap, HeaderName, Request, Response, StatusCode, header};
-use http_body_util::{BodyExt, Either, Full, Limited};
+use http::{HeaderMap, Method, Request, Response, StatusCode, Uri, header, request};
+use http_body_util::{BodyExt, Either, Full, LengthLimitError, Limited};
 use hyper::body::Incoming;
 use hyper_util::client::legacy::{Client, connect::HttpConnector};
 
 use crate::{
     attribute::{TOOL_HEADER, tool_of},
-    guard::{self, Refusal},
+    guard::{self, Refusal, Route},
     metered::Metered,
     record::{CallMeta, Recorder},
-    tap::{Exchange, Tap},
+    tap::{End, Exchange, Tap},
     upstream::Upstream,
 };
 
@@ -35,9 +39,12 @@ pub struct Forwarder {
     pub recorder: Arc<Recorder>,
     /// The largest request body accepted.
     pub max_request_bytes: usize,
+    /// How long a request body may take to arrive.
+    pub body_read_timeout: Duration,
 }
 
-/// Headers that describe one connection, not the message: never forwarded.
+/// Headers that describe one connection, not the message: never forwarded
+/// (`te` aside when it is `trailers`, see [`strip_hop_by_hop`]).
 const HOP_BY_HOP: &[&str] = &[
     "connection",
     "keep-alive",
@@ -50,6 +57,48 @@ const HOP_BY_HOP: &[&str] = &[
     "upgrade",
 ];
 
+/// One call on its way upstream: what recording it needs.
+struct Call {
+    meta: CallMeta,
+    method: Method,
+    /// The path after the route prefix, with its query.
+    rest: String,
+    body: Bytes,
+}
+
+impl Call {
+    fn of(parts: &request::Parts, route: Route, body: Bytes, started: Instant) -> Call {
+        Call {
+            meta: CallMeta {
+                tool: tool_of(&parts.headers, route.tool),
+                api: route.upstream.api,
+                route: route.upstream.name.clone(),
+                method: parts.method.to_string(),
+                // None yet: the reply has not begun.
+                status: 0,
+                request_id: None,
+                started,
+            },
+            method: parts.method.clone(),
+            rest: route.rest,
+            body,
+        }
+    }
+
+    /// The tap for a reply with this head; `None` when it is not a call.
+    fn tap(&self, status: u16, content_type: Option<&str>, encoding: Option<&str>) -> Option<Tap> {
+        Tap::start(&Exchange {
+            api: self.meta.api,
+            method: self.method.as_str(),
+            path: &self.rest,
+            request_body: &self.body,
+            status,
+            content_type,
+            content_encoding: encoding,
+        })
+    }
+}
+
 impl Forwarder {
     /// Serves one request; never fails (errors are replies).
     pub async fn serve(
@@ -57,10 +106,10 @@ impl Forwarder {
         request: Request<Incoming>,
     ) -> Result<Response<ProxyBody>, Infallible> {
         let started = Instant::now();
-        Ok(match self.forward(request, started).await {
-            Ok(response) => response,
-            Err(reply) => reply,
-        })
+        Ok(self
+            .forward(request, started)
+            .await
+            .unwrap_or_else(|reply| reply))
     }
 
     async fn forward(
@@ -68,79 +117,144 @@ impl Forwarder {
         request: Request<Incoming>,
         started: Instant,
     ) -> Result<Response<ProxyBody>, Response<ProxyBody>> {
-        let (mut parts, body) = request.into_parts();
+        let (parts, body) = request.into_parts();
         guard::check(&parts).map_err(refused)?;
         let path = parts.uri.path_and_query().map_or("/", |p| p.as_str());
         let route = guard::route(&self.upstreams, path).map_err(refused)?;
-        let declared = parts
-            .headers
-            .get(header::CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse::<usize>().ok());
-        if declared.is_some_and(|n| n > self.max_request_bytes) {
-            return Err(refused(Refusal::TooLarge(self.max_request_bytes)));
-        }
-        let body = Limited::new(body, self.max_request_bytes)
-            .collect()
+        let body = self
+            .read_body(&parts.headers, body)
             .await
-            .map_err(|_| refused(Refusal::TooLarge(self.max_request_bytes)))?
-            .to_bytes();
-        let tool = tool_of(&parts.headers, route.tool);
+            .map_err(refused)?;
         let uri = route
             .upstream
             .join(&route.rest)
             .map_err(|_| proxy_error(StatusCode::BAD_REQUEST, "bad request target"))?;
-        strip_hop_by_hop(&mut parts.headers);
-        parts.headers.remove(TOOL_HEADER);
-        // The client sets Host from the upstream's URI.
-        parts.headers.remove(header::HOST);
-        let method = parts.method.clone();
-        let mut upstream_request = Request::from_parts(parts, Full::new(body.clone()));
-        *upstream_request.uri_mut() = uri;
-        *upstream_request.version_mut() = http::Version::HTTP_11;
-        let response = self.client.request(upstream_request).await.map_err(|e| {
-            tracing::warn!(route = %route.upstream.name, error = %e, "Upstream unreachable.");
+        let call = Call::of(&parts, route, body.clone(), started);
+        let response = self.send(upstream_request(parts, uri, body), &call).await?;
+        Ok(self.meter(response, call))
+    }
+
+    /// The whole request body, within the size limit and the deadline.
+    async fn read_body(&self, headers: &HeaderMap, body: Incoming) -> Result<Bytes, Refusal> {
+        let limit = self.max_request_bytes;
+        let declared = headers
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<usize>().ok());
+        if declared.is_some_and(|n| n > limit) {
+            return Err(Refusal::TooLarge(limit));
+        }
+        let read = Limited::new(body, limit).collect();
+        match tokio::time::timeout(self.body_read_timeout, read).await {
+            Ok(Ok(collected)) => Ok(collected.to_bytes()),
+            Ok(Err(e)) if e.downcast_ref::<LengthLimitError>().is_some() => {
+                Err(Refusal::TooLarge(limit))
+            }
+            Ok(Err(e)) => {
+                tracing::debug!(error = %e, "Request body unreadable.");
+                Err(Refusal::UnreadableBody)
+            }
+            Err(_) => Err(Refusal::SlowBody(self.body_read_timeout)),
+        }
+    }
+
+    /// Sends the request upstream and waits for the head of its reply. A
+    /// client that gives up meanwhile drops this future: the upstream may
+    /// bill the call anyway, so the guard then records it from the request.
+    async fn send(
+        &self,
+        request: Request<Full<Bytes>>,
+        call: &Call,
+    ) -> Result<Response<Incoming>, Response<ProxyBody>> {
+        let unanswered = Unanswered {
+            call,
+            recorder: &self.recorder,
+            armed: true,
+        };
+        let sent = self.client.request(request).await;
+        unanswered.disarm();
+        sent.map_err(|e| {
+            tracing::warn!(route = %call.meta.route, error = %e, "Upstream unreachable.");
             proxy_error(StatusCode::BAD_GATEWAY, "the upstream could not be reached")
-        })?;
+        })
+    }
+
+    /// The reply as it came, its body metered on the side.
+    fn meter(&self, response: Response<Incoming>, mut call: Call) -> Response<ProxyBody> {
         let (mut parts, incoming) = response.into_parts();
         strip_hop_by_hop(&mut parts.headers);
-        let header_str = |name: HeaderName| {
+        let header_str = |name: &str| {
             parts
                 .headers
                 .get(name)
                 .and_then(|v| v.to_str().ok())
                 .map(str::to_owned)
         };
-        let content_type = header_str(header::CONTENT_TYPE);
-        let content_encoding = header_str(header::CONTENT_ENCODING);
-        let meta = CallMeta {
-            tool,
-            api: route.upstream.api,
-            route: route.upstream.name.clone(),
-            method: method.to_string(),
-            status: parts.status.as_u16(),
-            request_id: header_str(HeaderName::from_static("request-id")),
-            started,
-        };
-        let tap = Tap::start(&Exchange {
-            api: route.upstream.api,
-            method: method.as_str(),
-            path: &route.rest,
-            request_body: &body,
-            status: parts.status.as_u16(),
-            content_type: content_type.as_deref(),
-            content_encoding: content_encoding.as_deref(),
-        });
+        call.meta.status = parts.status.as_u16();
+        call.meta.request_id = header_str("request-id");
+        let tap = call.tap(
+            call.meta.status,
+            header_str(header::CONTENT_TYPE.as_str()).as_deref(),
+            header_str(header::CONTENT_ENCODING.as_str()).as_deref(),
+        );
         if tap.is_none() {
-            self.recorder.record(&meta, None);
+            self.recorder.record(&call.meta, None);
         }
-        let metered = Metered::new(incoming, tap, meta, self.recorder.clone());
-        Ok(Response::from_parts(parts, Either::Left(metered)))
+        let metered = Metered::new(incoming, tap, call.meta, self.recorder.clone());
+        Response::from_parts(parts, Either::Left(metered))
     }
 }
 
-/// Removes hop-by-hop headers, and those the `Connection` header names.
+/// The request to send upstream: the client's, with the upstream's URI and
+/// without hop-by-hop headers, the Host or TokenTally's own header.
+fn upstream_request(mut parts: request::Parts, uri: Uri, body: Bytes) -> Request<Full<Bytes>> {
+    strip_hop_by_hop(&mut parts.headers);
+    parts.headers.remove(TOOL_HEADER);
+    // The client sets Host from the upstream's URI.
+    parts.headers.remove(header::HOST);
+    parts.uri = uri;
+    parts.version = http::Version::HTTP_11;
+    Request::from_parts(parts, Full::new(body))
+}
+
+/// Armed while a call waits for the head of its reply; dropped armed (the
+/// client gave up), records the call as cut off before any reply: the
+/// request's tokens, estimated.
+struct Unanswered<'a> {
+    call: &'a Call,
+    recorder: &'a Recorder,
+    armed: bool,
+}
+
+impl Unanswered<'_> {
+    /// The reply came (or the upstream could not be reached): nothing to do.
+    fn disarm(mut self) {
+        self.armed = false;
+    }
+}
+
+impl Drop for Unanswered<'_> {
+    fn drop(&mut self) {
+        if !self.armed {
+            return;
+        }
+        tracing::debug!(route = %self.call.meta.route, "Client gave up before the reply began.");
+        // A 2xx with no content type and no body: the tap has only the
+        // request to count.
+        let conclusion = self
+            .call
+            .tap(200, None, None)
+            .and_then(|tap| tap.conclude(End::CutOff));
+        self.recorder.conclude(self.call.meta.clone(), conclusion);
+    }
+}
+
+/// Removes hop-by-hop headers, and those the `Connection` header names;
+/// keeps `te: trailers`, the only TE that HTTP/2 allows (gRPC-style
+/// clients need it).
 fn strip_hop_by_hop(headers: &mut HeaderMap) {
+    let trailers = header::HeaderValue::from_static("trailers");
+    let keep_te = headers.get_all(header::TE).iter().eq([&trailers]);
     let named: Vec<String> = headers
         .get_all(header::CONNECTION)
         .iter()
@@ -155,6 +269,9 @@ fn strip_hop_by_hop(headers: &mut HeaderMap) {
         .chain(named.iter().map(String::as_str))
     {
         headers.remove(name);
+    }
+    if keep_te {
+        headers.insert(header::TE, trailers);
     }
 }
 
@@ -198,5 +315,28 @@ mod tests {
         let mut names: Vec<_> = h.keys().map(|k| k.as_str()).collect();
         names.sort_unstable();
         assert_eq!(names, vec!["anthropic-beta", "authorization"]);
+    }
+
+    #[test]
+    fn te_trailers_is_kept_other_te_values_are_not() {
+        let te = |values: &[&str], connection: Option<&str>| {
+            let mut h = HeaderMap::new();
+            for v in values {
+                h.append("te", v.parse().unwrap());
+            }
+            if let Some(c) = connection {
+                h.insert("connection", c.parse().unwrap());
+            }
+            strip_hop_by_hop(&mut h);
+            h.get_all("te")
+                .iter()
+                .map(|v| v.to_str().unwrap().to_owned())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(te(&["trailers"], None), ["trailers"]);
+        assert_eq!(te(&["trailers"], Some("TE")), ["trailers"]);
+        assert!(te(&["gzip"], None).is_empty());
+        assert!(te(&["trailers, deflate"], None).is_empty());
+        assert!(te(&["trailers", "gzip"], None).is_empty());
     }
 }

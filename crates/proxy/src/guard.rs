@@ -1,8 +1,11 @@
 //! What the proxy refuses before anything goes upstream: it serves only
 //! loopback clients that name a loopback host (DNS-rebinding protection),
-//! only its configured routes (never an open relay), and no CONNECT.
+//! no web page, only its configured routes (never an open relay), no path
+//! that climbs out of an upstream's base path, and no CONNECT.
 
-use http::{Method, StatusCode, Version, request::Parts};
+use std::time::Duration;
+
+use http::{HeaderMap, Method, StatusCode, Version, request::Parts};
 use tokentally_event::Tool;
 
 use tokentally_loopback::is_loopback_host;
@@ -24,9 +27,25 @@ pub enum Refusal {
     /// The first path segment names no upstream.
     #[error("no upstream is named `{0}`; routes: {1}")]
     UnknownRoute(String, String),
+    /// A web page: the CLI tools and SDKs the proxy serves send no
+    /// `Origin` or `Sec-Fetch-Site`, but a page's cross-site `text/plain`
+    /// POST to 127.0.0.1 needs no preflight and would otherwise go through.
+    #[error(
+        "requests from a web browser are refused: the proxy serves command-line tools and SDKs"
+    )]
+    Browser,
+    /// `..` or `.` segments would reach outside an upstream's base path.
+    #[error("the path may not contain `.` or `..` segments")]
+    PathEscape,
     /// A request body over the limit.
     #[error("request body over {0} bytes")]
     TooLarge(usize),
+    /// A body that did not arrive in time.
+    #[error("the request body did not arrive within {} s", .0.as_secs())]
+    SlowBody(Duration),
+    /// A client that went away mid-body, or broken chunked framing.
+    #[error("the request body could not be read")]
+    UnreadableBody,
 }
 
 impl Refusal {
@@ -35,17 +54,22 @@ impl Refusal {
         match self {
             Refusal::Connect => StatusCode::METHOD_NOT_ALLOWED,
             Refusal::AbsoluteForm => StatusCode::BAD_REQUEST,
-            Refusal::ForeignHost => StatusCode::FORBIDDEN,
+            Refusal::ForeignHost | Refusal::Browser => StatusCode::FORBIDDEN,
             Refusal::UnknownRoute(..) => StatusCode::NOT_FOUND,
+            Refusal::PathEscape | Refusal::UnreadableBody => StatusCode::BAD_REQUEST,
             Refusal::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Refusal::SlowBody(_) => StatusCode::REQUEST_TIMEOUT,
         }
     }
 }
 
-/// Refuses tunnels, absolute-form targets and foreign hosts.
+/// Refuses tunnels, absolute-form targets, foreign hosts and browsers.
 pub fn check(parts: &Parts) -> Result<(), Refusal> {
     if parts.method == Method::CONNECT {
         return Err(Refusal::Connect);
+    }
+    if from_browser(&parts.headers) {
+        return Err(Refusal::Browser);
     }
     let host = if parts.version == Version::HTTP_2 {
         parts.uri.host().map(str::to_owned)
@@ -64,6 +88,14 @@ pub fn check(parts: &Parts) -> Result<(), Refusal> {
         Some(host) if is_loopback_host(&host) => Ok(()),
         _ => Err(Refusal::ForeignHost),
     }
+}
+
+/// True when a browser sent the request: it adds `Origin` to cross-site
+/// and to every POST, and `Sec-Fetch-Site` (`none` only when the user
+/// typed the address).
+fn from_browser(headers: &HeaderMap) -> bool {
+    let site = headers.get("sec-fetch-site");
+    headers.contains_key(http::header::ORIGIN) || site.is_some_and(|s| s.as_bytes() != b"none")
 }
 
 /// A request's route: the upstream, the tool named by a `~tool` suffix,
@@ -100,11 +132,49 @@ pub fn route<'a>(upstreams: &'a [Upstream], path_and_query: &str) -> Result<Rout
     } else {
         format!("/{rest}")
     };
+    if climbs(&rest) {
+        return Err(Refusal::PathEscape);
+    }
     Ok(Route {
         upstream,
         tool,
         rest,
     })
+}
+
+/// True when the path of `rest` has a `.` or `..` segment, percent-encoded
+/// or not: the upstream (or a server behind it) would resolve it, leaving
+/// the base path (`https://gw/llm/../admin`). Decoded `/` and `\` count as
+/// separators too, as some servers treat them.
+fn climbs(rest: &str) -> bool {
+    let path = rest.split('?').next().unwrap_or(rest);
+    percent_decoded(path.as_bytes())
+        .split(|b| *b == b'/' || *b == b'\\')
+        .any(|segment| segment == b"." || segment == b"..")
+}
+
+/// `bytes` with each `%XX` decoded once; a malformed escape stays as it is.
+fn percent_decoded(bytes: &[u8]) -> Vec<u8> {
+    let hex = |b: u8| (b as char).to_digit(16);
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let escaped = match bytes.get(i..i + 3) {
+            Some([b'%', hi, lo]) => hex(*hi).zip(hex(*lo)).map(|(h, l)| (h * 16 + l) as u8),
+            _ => None,
+        };
+        match escaped {
+            Some(b) => {
+                out.push(b);
+                i += 3;
+            }
+            None => {
+                out.push(bytes[i]);
+                i += 1;
+            }
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -181,5 +251,66 @@ mod tests {
             Err(Refusal::UnknownRoute(..))
         ));
         assert!(matches!(route(&ups, "/"), Err(Refusal::UnknownRoute(..))));
+    }
+
+    #[test]
+    fn browsers_are_refused_tools_pass() {
+        let with = |name: &str, value: &str| {
+            let mut p = parts(
+                "POST",
+                "/openai/v1/chat/completions",
+                Some("127.0.0.1:47310"),
+            );
+            p.headers.insert(
+                http::HeaderName::from_bytes(name.as_bytes()).unwrap(),
+                value.parse().unwrap(),
+            );
+            check(&p)
+        };
+        assert_eq!(
+            with("origin", "https://evil.example"),
+            Err(Refusal::Browser)
+        );
+        assert_eq!(with("origin", "null"), Err(Refusal::Browser));
+        assert_eq!(with("sec-fetch-site", "cross-site"), Err(Refusal::Browser));
+        assert_eq!(with("sec-fetch-site", "same-origin"), Err(Refusal::Browser));
+        assert_eq!(with("sec-fetch-site", "none"), Ok(()));
+        assert_eq!(with("user-agent", "OpenAI/Python 1.99.0"), Ok(()));
+        assert_eq!(Refusal::Browser.status(), StatusCode::FORBIDDEN);
+    }
+
+    #[test]
+    fn dot_segments_are_refused_however_encoded() {
+        let ups = built_in();
+        for path in [
+            "/openai/../admin",
+            "/openai/v1/../../admin",
+            "/openai/v1/./x",
+            "/openai/v1/..",
+            "/openai/%2e%2e/admin",
+            "/openai/%2E./admin",
+            "/openai/.%2e/admin",
+            "/openai/v1/%2e/x",
+            "/openai/v1/..%2fadmin",
+            "/openai/v1/..%5cadmin",
+            "/openai~aider/../x?y=1",
+        ] {
+            assert_eq!(
+                route(&ups, path).unwrap_err(),
+                Refusal::PathEscape,
+                "{path}"
+            );
+        }
+        for path in [
+            "/openai/v1/chat/completions",
+            "/openai/v1/files/a..b",
+            "/openai/v1/x.y/...",
+            "/openai/v1/x?path=../y",
+            "/openai/v1/%2e%2ex",
+            "/openai/v1/%zz",
+        ] {
+            assert!(route(&ups, path).is_ok(), "{path}");
+        }
+        assert_eq!(Refusal::PathEscape.status(), StatusCode::BAD_REQUEST);
     }
 }

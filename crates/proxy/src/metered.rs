@@ -24,27 +24,14 @@ struct Metering {
 }
 
 impl Metering {
-    /// Records the call. Reading reported usage is cheap and done here; an
-    /// estimate runs tiktoken over the text, so it goes to the blocking
-    /// pool rather than stall the connections sharing this worker.
+    /// Records the call; an estimate is made on the recorder's thread.
     fn finish(self, end: End) {
         let Metering {
             tap,
             meta,
             recorder,
         } = self;
-        let Some(conclusion) = tap.conclude(end) else {
-            return recorder.record(&meta, None);
-        };
-        if conclusion.is_reported() {
-            return recorder.record(&meta, conclusion.observe());
-        }
-        match tokio::runtime::Handle::try_current() {
-            Ok(runtime) => {
-                runtime.spawn_blocking(move || recorder.record(&meta, conclusion.observe()));
-            }
-            Err(_) => recorder.record(&meta, conclusion.observe()),
-        }
+        recorder.conclude(meta, tap.conclude(end));
     }
 }
 

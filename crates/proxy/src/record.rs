@@ -1,9 +1,12 @@
-//! Turns what the tap observed into a usage event and hands it on.
+//! Turns what the tap observed into a usage event and hands it on;
+//! estimates are made on a thread of their own.
 
 use std::{
+    panic::AssertUnwindSafe,
     sync::{
         Arc,
-        atomic::{AtomicU64, Ordering},
+        atomic::{AtomicBool, AtomicU64, Ordering},
+        mpsc,
     },
     time::Instant,
 };
@@ -12,7 +15,7 @@ use tokentally_event::{
     EventSink, Key, Lineage, Model, Provenance, Rank, SourceRef, Tool, UsageEvent,
 };
 
-use crate::tap::{Api, Observed};
+use crate::tap::{Api, Conclusion, Observed};
 
 /// What the proxy knows of a call besides the tap's counts.
 #[derive(Debug, Clone)]
@@ -25,7 +28,7 @@ pub struct CallMeta {
     pub route: String,
     /// The request method, for logs.
     pub method: String,
-    /// The upstream's status.
+    /// The upstream's status; 0 when the client gave up before it came.
     pub status: u16,
     /// Anthropic's `request-id` response header (`req_…`).
     pub request_id: Option<String>,
@@ -33,8 +36,76 @@ pub struct CallMeta {
     pub started: Instant,
 }
 
-/// Builds events and gives them to the sink.
+/// Records calls: reported usage at once, estimates through the estimator
+/// thread. Running tiktoken over a long prompt takes milliseconds, which
+/// must not stall the connections sharing a runtime worker; and a task
+/// left on the runtime's blocking pool is dropped, unrun, when the runtime
+/// shuts down. The thread is the Recorder's own: it ends once the Recorder
+/// is dropped and every estimate sent has been recorded, and it holds the
+/// sink until then, so whoever closes the ledger after dropping the proxy
+/// gets them all.
 pub struct Recorder {
+    events: Arc<Events>,
+    estimates: mpsc::Sender<(CallMeta, Conclusion)>,
+    /// The estimator thread is gone (it cannot be, short of a bug): said
+    /// once, then estimates are made in place.
+    estimator_gone: AtomicBool,
+}
+
+impl Recorder {
+    /// A recorder writing to `sink`, with its estimator thread.
+    pub fn new(sink: Arc<dyn EventSink>) -> std::io::Result<Self> {
+        let events = Arc::new(Events::new(sink));
+        let (estimates, queue) = mpsc::channel();
+        let theirs = events.clone();
+        std::thread::Builder::new()
+            .name("tokentally-proxy-estimator".into())
+            .spawn(move || estimate_all(&queue, &theirs))?;
+        Ok(Recorder {
+            events,
+            estimates,
+            estimator_gone: AtomicBool::new(false),
+        })
+    }
+
+    /// Records one call whose usage is known (or that has none).
+    pub fn record(&self, meta: &CallMeta, observed: Option<Observed>) {
+        self.events.record(meta, observed);
+    }
+
+    /// Records what a tap concluded: reported usage now, an estimate on
+    /// the estimator thread.
+    pub fn conclude(&self, meta: CallMeta, conclusion: Option<Conclusion>) {
+        let Some(conclusion) = conclusion else {
+            return self.record(&meta, None);
+        };
+        if conclusion.is_reported() {
+            return self.record(&meta, conclusion.observe());
+        }
+        if let Err(mpsc::SendError((meta, conclusion))) = self.estimates.send((meta, conclusion)) {
+            if !self.estimator_gone.swap(true, Ordering::Relaxed) {
+                tracing::warn!("The proxy's estimator thread is gone; estimating in place.");
+            }
+            self.record(&meta, conclusion.observe());
+        }
+    }
+}
+
+/// The estimator thread: records each estimate until every sender is gone
+/// and the queue is empty.
+fn estimate_all(queue: &mpsc::Receiver<(CallMeta, Conclusion)>, events: &Events) {
+    for (meta, conclusion) in queue.iter() {
+        // One call that trips the tokenizer must not stop the counting of
+        // the others.
+        match std::panic::catch_unwind(AssertUnwindSafe(|| conclusion.observe())) {
+            Ok(observed) => events.record(&meta, observed),
+            Err(_) => tracing::warn!(route = %meta.route, "Estimating a call failed; not counted."),
+        }
+    }
+}
+
+/// Builds events and gives them to the sink.
+struct Events {
     sink: Arc<dyn EventSink>,
     /// Distinguishes calls without a response id within one process.
     sequence: AtomicU64,
@@ -43,14 +114,13 @@ pub struct Recorder {
     boot: u64,
 }
 
-impl Recorder {
-    /// A recorder writing to `sink`.
-    pub fn new(sink: Arc<dyn EventSink>) -> Self {
+impl Events {
+    fn new(sink: Arc<dyn EventSink>) -> Self {
         let boot = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_nanos() as u64)
             .unwrap_or_default();
-        Recorder {
+        Events {
             sink,
             sequence: AtomicU64::new(0),
             boot,
@@ -58,7 +128,7 @@ impl Recorder {
     }
 
     /// Records one observed call (and logs its counts, never its text).
-    pub fn record(&self, meta: &CallMeta, observed: Option<Observed>) {
+    fn record(&self, meta: &CallMeta, observed: Option<Observed>) {
         let elapsed_ms = meta.started.elapsed().as_secs_f64() * 1000.0;
         let Some(observed) = observed else {
             tracing::debug!(method = %meta.method, route = %meta.route, status = meta.status,

@@ -1,9 +1,9 @@
 //! Where the proxy forwards: the built-in providers and the upstreams a
 //! policy or the command line adds, each under its own route prefix.
 
-use http::Uri;
+use std::net::IpAddr;
 
-use tokentally_loopback::is_loopback_host;
+use http::Uri;
 
 use crate::tap::Api;
 
@@ -30,7 +30,9 @@ pub enum UpstreamError {
         url: String,
     },
     /// Plain http leaves the machine unencrypted: only loopback may use it.
-    #[error("upstream `{name}`: plain http is allowed only to a loopback address, not `{url}`")]
+    #[error(
+        "upstream `{name}`: plain http is allowed only to a loopback address (127.0.0.1, [::1], localhost), not `{url}`"
+    )]
     PlainHttp {
         /// The route name.
         name: String,
@@ -63,7 +65,7 @@ impl Upstream {
         let host = base.host().ok_or_else(bad)?;
         match base.scheme_str() {
             Some("https") => {}
-            Some("http") if is_loopback_host(host) => {}
+            Some("http") if stays_local(host) => {}
             Some("http") => {
                 return Err(UpstreamError::PlainHttp {
                     name: name.to_owned(),
@@ -89,6 +91,18 @@ impl Upstream {
         parts.path_and_query = Some(format!("{prefix}{rest}").parse()?);
         Ok(Uri::from_parts(parts)?)
     }
+}
+
+/// True for a host plain http may go to: an IP loopback literal, or exactly
+/// `localhost`. Not `*.localhost`: some resolvers send those to DNS, and
+/// the call, keys and all, would leave the machine unencrypted.
+fn stays_local(host: &str) -> bool {
+    let bare = host
+        .strip_prefix('[')
+        .and_then(|h| h.strip_suffix(']'))
+        .unwrap_or(host);
+    host.eq_ignore_ascii_case("localhost")
+        || bare.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
 /// The three providers every proxy knows.
@@ -144,10 +158,24 @@ mod tests {
         assert!(Upstream::new("t", "http://127.0.0.1:9000", Api::Anthropic).is_ok());
         assert!(Upstream::new("t", "http://[::1]:9000", Api::Anthropic).is_ok());
         assert!(Upstream::new("t", "http://localhost:9000", Api::Anthropic).is_ok());
-        assert!(matches!(
-            Upstream::new("t", "http://10.0.0.8", Api::Anthropic),
-            Err(UpstreamError::PlainHttp { .. })
-        ));
+        assert!(Upstream::new("t", "http://127.0.0.2:9000", Api::Anthropic).is_ok());
+        for url in [
+            "http://10.0.0.8",
+            "http://api.localhost:9000",
+            "http://localhost.:9000",
+            "http://localhost.evil.example",
+            "http://127.1:9000",
+            "http://[::ffff:127.0.0.1]:9000",
+            "http://0.0.0.0:9000",
+        ] {
+            assert!(
+                matches!(
+                    Upstream::new("t", url, Api::Anthropic),
+                    Err(UpstreamError::PlainHttp { .. })
+                ),
+                "{url}"
+            );
+        }
         assert!(matches!(
             Upstream::new("t", "ftp://x", Api::Anthropic),
             Err(UpstreamError::BadUrl { .. })

@@ -5,7 +5,10 @@
 
 mod support;
 
-use std::{io::Write, time::Duration};
+use std::{
+    io::Write,
+    time::{Duration, Instant},
+};
 
 use bytes::Bytes;
 use http_body_util::Full;
@@ -430,6 +433,14 @@ async fn foreign_hosts_tunnels_unknown_routes_and_huge_bodies_are_refused() {
             "POST /t-openai/v1/x HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Length: 2000000\r\n\r\n",
             "413",
         ),
+        (
+            "POST /t-openai/v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1:47310\r\nOrigin: https://evil.example\r\nContent-Type: text/plain\r\nConnection: close\r\nContent-Length: 2\r\n\r\n{}",
+            "403",
+        ),
+        (
+            "POST /t-openai/%2e%2e/admin HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nContent-Length: 2\r\n\r\n{}",
+            "400",
+        ),
     ];
     for (request, status) in cases {
         let reply = raw(h.proxy, request).await;
@@ -505,4 +516,176 @@ async fn an_unreachable_upstream_is_a_502_not_a_hang() {
     .await;
     assert_eq!(reply.status, 502);
     assert!(String::from_utf8_lossy(&reply.body).contains("could not be reached"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stream_stalled_at_shutdown_is_closed_and_counted_as_cut_off() {
+    let mut h = Harness::start().await;
+    let stream = anthropic_stream(false);
+    let mut scripted = Scripted::sse(split_at(stream.as_bytes(), &[600]));
+    scripted.gap = Duration::from_secs(3600);
+    h.provider.script("/v1/messages", scripted);
+    let proxy = h.proxy;
+    let client = tokio::spawn(send(
+        proxy,
+        post(
+            "/t-anthropic/v1/messages",
+            r#"{"model":"claude-sonnet-4-5","stream":true,"messages":[{"role":"user","content":"hello there"}]}"#,
+        ),
+    ));
+    wait_until(|| !h.provider.received().is_empty()).await;
+    // Let the first chunk (message_start) pass through.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let run = h.shut_down();
+    let shutting = Instant::now();
+    tokio::time::timeout(Duration::from_secs(3), run)
+        .await
+        .expect("Proxy::run returns after the drain")
+        .unwrap();
+    let events = h.take_events(1);
+    assert!(shutting.elapsed() < Duration::from_secs(4));
+    assert_eq!(events.len(), 1, "{events:?}");
+    let e = &events[0];
+    assert_eq!(e.provenance, Provenance::Estimated);
+    assert_eq!((e.tokens.input, e.tokens.cache_read), (12, 20000));
+    let reply = tokio::time::timeout(Duration::from_secs(2), client)
+        .await
+        .expect("the client's connection is closed")
+        .unwrap();
+    assert!(reply.failed, "the client sees the stream break");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_call_given_up_before_the_reply_began_is_estimated_from_its_request() {
+    let h = Harness::start().await;
+    let mut scripted = Scripted::json(
+        r#"{"id":"chatcmpl-Late","model":"gpt-4.1","choices":[],"usage":{"prompt_tokens":30,"completion_tokens":4,"total_tokens":34}}"#,
+    );
+    scripted.head_delay = Duration::from_secs(5);
+    h.provider.script("/v1/chat/completions", scripted);
+    let gave_up = tokio::time::timeout(
+        Duration::from_millis(500),
+        send(
+            h.proxy,
+            post(
+                "/t-openai/v1/chat/completions",
+                &openai_request(false, false),
+            ),
+        ),
+    )
+    .await;
+    assert!(gave_up.is_err(), "the client timed out");
+    let events = h.take_events(1);
+    assert_eq!(events.len(), 1, "{events:?}");
+    let e = &events[0];
+    assert_eq!(e.provenance, Provenance::Estimated);
+    assert!(e.tokens.input > 5, "the request's tokens: {:?}", e.tokens);
+    assert_eq!(e.tokens.output, 0);
+    assert_eq!(e.model.as_str(), "gpt-4.1");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slow_headers_and_slow_bodies_do_not_hold_a_connection() {
+    let h = Harness::start_with(|c| {
+        c.header_read_timeout = Duration::from_millis(300);
+        c.body_read_timeout = Duration::from_millis(300);
+    })
+    .await;
+    let started = Instant::now();
+    raw(
+        h.proxy,
+        "POST /t-openai/v1/chat/completions HTTP/1.1\r\nHost: localhost\r\n",
+    )
+    .await;
+    assert!(
+        started.elapsed() < Duration::from_millis(1500),
+        "unfinished headers held the connection for {:?}",
+        started.elapsed()
+    );
+    let reply = raw(
+        h.proxy,
+        "POST /t-openai/v1/chat/completions HTTP/1.1\r\nHost: localhost\r\nContent-Length: 100\r\n\r\n{\"model\"",
+    )
+    .await;
+    assert!(reply.starts_with("HTTP/1.1 408"), "{reply:?}");
+    assert!(h.provider.received().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_broken_body_is_a_400_an_oversized_one_a_413() {
+    let h = Harness::start_with(|c| c.max_request_bytes = 64).await;
+    let head = "POST /t-openai/v1/chat/completions HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nTransfer-Encoding: chunked\r\n\r\n";
+    let reply = raw(h.proxy, &format!("{head}zz\r\n{{}}\r\n0\r\n\r\n")).await;
+    assert!(reply.starts_with("HTTP/1.1 400"), "{reply:?}");
+    assert!(
+        reply.contains("the request body could not be read"),
+        "{reply:?}"
+    );
+    let big = "x".repeat(100);
+    let reply = raw(h.proxy, &format!("{head}64\r\n{big}\r\n0\r\n\r\n")).await;
+    assert!(reply.starts_with("HTTP/1.1 413"), "{reply:?}");
+    assert!(h.provider.received().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn te_trailers_goes_upstream_other_te_values_do_not() {
+    let h = Harness::start().await;
+    h.provider
+        .script("/v1/models", Scripted::json(r#"{"data":[]}"#));
+    for te in ["trailers", "gzip"] {
+        let request = hyper::Request::builder()
+            .method("GET")
+            .uri("/t-openai/v1/models")
+            .header("te", te)
+            .body(Full::new(Bytes::new()))
+            .unwrap();
+        assert_eq!(send(h.proxy, request).await.status, 200);
+    }
+    let received = h.provider.received();
+    assert_eq!(received[0].header("te"), Some(&b"trailers"[..]));
+    assert_eq!(received[1].header("te"), None);
+}
+
+#[test]
+fn an_estimate_outlives_the_runtime_and_the_sink_is_then_let_go() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let h = runtime.block_on(async {
+        let h = Harness::start().await;
+        let mut scripted = Scripted::sse(split_at(anthropic_stream(false).as_bytes(), &[600]));
+        scripted.gap = Duration::from_secs(3600);
+        h.provider.script("/v1/messages", scripted);
+        tokio::spawn(send(
+            h.proxy,
+            post(
+                "/t-anthropic/v1/messages",
+                r#"{"model":"claude-sonnet-4-5","stream":true,"messages":[]}"#,
+            ),
+        ));
+        wait_until(|| !h.provider.received().is_empty()).await;
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        h
+    });
+    // What an owner does at exit: the stalled stream's task is dropped.
+    runtime.shutdown_timeout(Duration::from_millis(100));
+    let event = h.events.recv_timeout(Duration::from_secs(2)).unwrap();
+    assert_eq!(event.provenance, Provenance::Estimated);
+    assert!(
+        matches!(
+            h.events.recv_timeout(Duration::from_secs(2)),
+            Err(std::sync::mpsc::RecvTimeoutError::Disconnected)
+        ),
+        "the estimator thread drained and let go of the sink"
+    );
+}
+
+/// Waits up to two seconds for `done`.
+async fn wait_until(done: impl Fn() -> bool) {
+    let until = Instant::now() + Duration::from_secs(2);
+    while !done() && Instant::now() < until {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
 }

@@ -28,6 +28,8 @@ pub struct Scripted {
     pub gap: Duration,
     /// End with an error instead of the end of the body.
     pub cut_off: bool,
+    /// Wait before answering at all (before the response headers).
+    pub head_delay: Duration,
 }
 
 impl Scripted {
@@ -187,6 +189,9 @@ impl FakeProvider {
                 chunks: vec![b"{\"error\":\"no script\"}".to_vec()],
                 ..Scripted::default()
             });
+        if !scripted.head_delay.is_zero() {
+            tokio::time::sleep(scripted.head_delay).await;
+        }
         let (tx, rx) = tokio::sync::mpsc::channel(16);
         let chunks = scripted.chunks.clone();
         let (gap, cut_off) = (scripted.gap, scripted.cut_off);
@@ -221,14 +226,20 @@ pub struct Harness {
     pub proxy: SocketAddr,
     pub events: mpsc::Receiver<UsageEvent>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
+    run: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl Harness {
     pub async fn start() -> Harness {
+        Harness::start_with(|_| {}).await
+    }
+
+    /// A harness whose proxy config `adjust` changes first.
+    pub async fn start_with(adjust: impl FnOnce(&mut ProxyConfig)) -> Harness {
         let provider = FakeProvider::start().await;
         let url = provider.url();
         let (tx, events) = mpsc::channel();
-        let config = ProxyConfig {
+        let mut config = ProxyConfig {
             listen: vec!["127.0.0.1:0".parse().unwrap()],
             extra_upstreams: vec![
                 Upstream::new("t-openai", &url, Api::OpenAi).unwrap(),
@@ -236,11 +247,13 @@ impl Harness {
                 Upstream::new("t-gemini", &url, Api::Gemini).unwrap(),
             ],
             max_request_bytes: 1 << 20,
+            ..ProxyConfig::loopback(0)
         };
+        adjust(&mut config);
         let proxy = Proxy::bind(config, Arc::new(tx)).await.unwrap();
         let addr = proxy.local_addrs()[0];
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        tokio::spawn(proxy.run(
+        let run = tokio::spawn(proxy.run(
             async move {
                 let _ = stopped.await;
             },
@@ -251,7 +264,15 @@ impl Harness {
             proxy: addr,
             events,
             stop: Some(stop),
+            run: Some(run),
         }
+    }
+
+    /// Tells the proxy to shut down (a one-second drain); the task of its
+    /// `run`, to see it return.
+    pub fn shut_down(&mut self) -> tokio::task::JoinHandle<()> {
+        self.stop.take();
+        self.run.take().unwrap()
     }
 
     /// The events recorded so far, waiting up to a second for `n`.
