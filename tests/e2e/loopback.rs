@@ -101,13 +101,16 @@ pub fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
 /// Sends `request` (which must say `Connection: close`) and returns the
 /// reply's status line and body.
 pub fn send(port: u16, request: &[u8]) -> (String, Vec<u8>) {
-    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
-    stream
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .unwrap();
-    stream.write_all(request).unwrap();
+    try_send(port, request).unwrap()
+}
+
+/// [`send`], for a server that may die mid-request.
+pub fn try_send(port: u16, request: &[u8]) -> std::io::Result<(String, Vec<u8>)> {
+    let mut stream = TcpStream::connect(("127.0.0.1", port))?;
+    stream.set_read_timeout(Some(Duration::from_secs(10)))?;
+    stream.write_all(request)?;
     let mut reply = Vec::new();
-    stream.read_to_end(&mut reply).unwrap();
+    stream.read_to_end(&mut reply)?;
     let head_end = find(&reply, b"\r\n\r\n").map_or(reply.len(), |i| i + 4);
     let status = String::from_utf8_lossy(&reply[..head_end])
         .lines()
@@ -118,9 +121,9 @@ pub fn send(port: u16, request: &[u8]) -> (String, Vec<u8>) {
     let body = reply[head_end..].to_vec();
     // The proxy may re-frame a reply as chunks: undo that to compare bytes.
     if head.contains("transfer-encoding: chunked") {
-        return (status, dechunk(&body));
+        return Ok((status, dechunk(&body)));
     }
-    (status, body)
+    Ok((status, body))
 }
 
 fn dechunk(mut body: &[u8]) -> Vec<u8> {

@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod agent; // the agent command: logged and proxied calls, a log file, SIGTERM; pause
+mod agent_kill; // SIGKILL of the agent while logs grow and the proxy serves
 mod bad_input; // missing homes, a corrupt ledger, huge and invalid lines
 mod canary; // no prompt or response text in the ledger, its WAL, any output or log
 mod corpus_totals; // a generated corpus reported exactly, per day, tool and model
