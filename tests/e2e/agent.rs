@@ -37,8 +37,26 @@ fn append(f: &Fixture, line: &str) {
     file.write_all(line.as_bytes()).unwrap();
 }
 
-fn lines_of(child: &mut Running) -> mpsc::Receiver<String> {
-    let (tx, rx) = mpsc::channel();
+/// `tokentally agent` with loopback ports of its own choosing and `extra`
+/// arguments: the running child, its stdout lines, and the proxy's port.
+pub fn start(f: &Fixture, extra: &[&str]) -> (Running, mpsc::Receiver<String>, u16) {
+    let mut args = vec![
+        "agent",
+        "--listen",
+        "127.0.0.1:0",
+        "--otlp-listen",
+        "127.0.0.1:0",
+    ];
+    args.extend_from_slice(extra);
+    let mut child = Running(
+        f.command(&args)
+            .env("TOKENTALLY_LOG", "debug")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let (tx, lines) = mpsc::channel();
     let stdout = child.0.stdout.take().unwrap();
     std::thread::spawn(move || {
         for line in BufReader::new(stdout).lines().map_while(Result::ok) {
@@ -47,7 +65,21 @@ fn lines_of(child: &mut Running) -> mpsc::Receiver<String> {
             }
         }
     });
-    rx
+    let ready = wait_for(
+        &lines,
+        |l| l.starts_with("TokenTally agent running"),
+        Duration::from_secs(20),
+    )
+    .expect("the agent started");
+    let marker = "proxy on http://127.0.0.1:";
+    let at = ready.find(marker).expect("the proxy runs") + marker.len();
+    let port = ready[at..]
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect::<String>()
+        .parse()
+        .unwrap();
+    (child, lines, port)
 }
 
 fn calls_of(f: &Fixture, tool: &str) -> u64 {
@@ -75,39 +107,7 @@ fn the_agent_counts_logged_and_proxied_calls_and_stops_cleanly() {
     // Claude Code is installed: its folder exists (a folder made later is
     // found by the next safety rescan).
     append(&f, &call_now("msg_agent_0", 10));
-    let mut child = Running(
-        f.command(&[
-            "agent",
-            "--listen",
-            "127.0.0.1:0",
-            "--otlp-listen",
-            "127.0.0.1:0",
-            "--upstream",
-            &upstream,
-        ])
-        .env("TOKENTALLY_LOG", "debug")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap(),
-    );
-    let lines = lines_of(&mut child);
-    let ready = wait_for(
-        &lines,
-        |l| l.starts_with("TokenTally agent running"),
-        Duration::from_secs(20),
-    )
-    .expect("the agent started");
-    let at = ready
-        .find("proxy on http://127.0.0.1:")
-        .expect("the proxy runs")
-        + "proxy on http://127.0.0.1:".len();
-    let port: u16 = ready[at..]
-        .chars()
-        .take_while(char::is_ascii_digit)
-        .collect::<String>()
-        .parse()
-        .unwrap();
+    let (mut child, lines, port) = start(&f, &["--upstream", &upstream]);
 
     append(&f, &call_now("msg_agent_1", 70));
     assert!(

@@ -4,18 +4,17 @@
 //! reply ended well before the kill is counted.
 
 use std::{
-    io::{BufRead, BufReader, Write},
-    process::Stdio,
-    sync::{Arc, Mutex, mpsc},
+    io::Write,
+    sync::{Arc, Mutex},
     time::{Duration, Instant},
 };
 
 use tokentally_tests::prng::Prng;
 
 use crate::{
+    agent::start,
     loopback::{Canned, FakeProvider, post, try_send},
-    support::{Fixture, Running},
-    watch::wait_for,
+    support::Fixture,
 };
 
 fn claude_line(n: u64) -> String {
@@ -23,48 +22,6 @@ fn claude_line(n: u64) -> String {
     format!(
         "{{\"type\":\"assistant\",\"sessionId\":\"k\",\"timestamp\":\"{now}\",\"requestId\":\"req_k{n}\",\"message\":{{\"id\":\"msg_k{n}\",\"model\":\"claude-sonnet-4-5-20250929\",\"usage\":{{\"input_tokens\":1,\"output_tokens\":{n}}}}}}}\n"
     )
-}
-
-fn start(f: &Fixture, upstream: &str) -> (Running, u16) {
-    let mut child = Running(
-        f.command(&[
-            "agent",
-            "--listen",
-            "127.0.0.1:0",
-            "--otlp-listen",
-            "127.0.0.1:0",
-            "--upstream",
-            upstream,
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap(),
-    );
-    let (tx, rx) = mpsc::channel();
-    let stdout = child.0.stdout.take().unwrap();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    let ready = wait_for(
-        &rx,
-        |l| l.starts_with("TokenTally agent running"),
-        Duration::from_secs(20),
-    )
-    .expect("the agent started");
-    let marker = "proxy on http://127.0.0.1:";
-    let at = ready.find(marker).expect("the proxy runs") + marker.len();
-    let port = ready[at..]
-        .chars()
-        .take_while(char::is_ascii_digit)
-        .collect::<String>()
-        .parse()
-        .unwrap();
-    (child, port)
 }
 
 #[test]
@@ -91,7 +48,7 @@ fn sigkill_of_the_agent_while_logs_grow_and_the_proxy_serves() {
     let mut completed = 0u64;
     let rounds = 8;
     for _ in 0..rounds {
-        let (mut child, port) = start(&f, &upstream);
+        let (mut child, _, port) = start(&f, &["--upstream", &upstream]);
         let done = Arc::new(Mutex::new(Vec::<Instant>::new()));
         let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let client = {
@@ -105,10 +62,10 @@ fn sigkill_of_the_agent_while_logs_grow_and_the_proxy_serves() {
                 );
                 while !stop.load(std::sync::atomic::Ordering::Relaxed) {
                     // A kill mid-request is a failed request: not completed.
-                    if let Ok((status, _)) = try_send(port, &request) {
-                        if status.contains("200") {
-                            done.lock().unwrap().push(Instant::now());
-                        }
+                    if let Ok((status, _)) = try_send(port, &request)
+                        && status.contains("200")
+                    {
+                        done.lock().unwrap().push(Instant::now());
                     }
                     std::thread::sleep(Duration::from_millis(15));
                 }
@@ -143,7 +100,7 @@ fn sigkill_of_the_agent_while_logs_grow_and_the_proxy_serves() {
             .count() as u64;
     }
     // One last run reads what the killed ones had not.
-    let (mut child, _) = start(&f, &upstream);
+    let (mut child, _, _) = start(&f, &["--upstream", &upstream]);
     std::thread::sleep(Duration::from_millis(1500));
     let pid = child.0.id().to_string();
     std::process::Command::new("kill")

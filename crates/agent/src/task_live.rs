@@ -158,7 +158,7 @@ async fn listen_settings_changed(shared: &Shared, version: u64) {
 /// Hands the receiver's calls and its state after them to the writer as
 /// one message, committed in one transaction: a restart continues every
 /// counter series without counting any call twice.
-struct ReceiverSink(LiveSink);
+pub struct ReceiverSink(pub LiveSink);
 
 impl ExportSink for ReceiverSink {
     fn record_export(&self, events: Vec<UsageEvent>, state: &ReceiverState) {

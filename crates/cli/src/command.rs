@@ -8,6 +8,7 @@ mod policy;
 mod proxy;
 mod report;
 mod scan;
+mod signal;
 mod sources;
 mod watch;
 

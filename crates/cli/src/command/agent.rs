@@ -35,10 +35,10 @@ pub fn run(
         .name("tokentally-print".into())
         .spawn(move || {
             for event in events {
-                if let Some(line) = line_of(&event) {
-                    if output::line(&line).is_err() {
-                        break;
-                    }
+                if let Some(line) = line_of(&event)
+                    && output::line(&line).is_err()
+                {
+                    break;
                 }
             }
         })?;
@@ -120,19 +120,6 @@ fn wait_for_signal() -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
-    runtime.block_on(async {
-        #[cfg(unix)]
-        {
-            use tokio::signal::unix::{SignalKind, signal};
-            if let Ok(mut term) = signal(SignalKind::terminate()) {
-                tokio::select! {
-                    _ = tokio::signal::ctrl_c() => {}
-                    _ = term.recv() => {}
-                }
-                return;
-            }
-        }
-        let _ = tokio::signal::ctrl_c().await;
-    });
+    runtime.block_on(super::signal::terminated());
     Ok(())
 }

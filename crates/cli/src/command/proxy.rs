@@ -9,6 +9,7 @@ use std::{
 };
 
 use anyhow::{Context, bail};
+use tokentally_agent::{ReceiverSink, saved_receiver_state};
 use tokentally_event::UsageEvent;
 use tokentally_otlp::{ExportSink, ReceiverState};
 use tokentally_policy::{
@@ -16,16 +17,10 @@ use tokentally_policy::{
     settings::{self, UpstreamApi},
 };
 use tokentally_proxy::{Api, Proxy, ProxyConfig, Upstream};
-use tokentally_store::{
-    Store,
-    live::{LiveSink, LiveWriter},
-};
+use tokentally_store::{Store, live::LiveWriter};
 
 use super::{follow, live::LivePolicy};
 use crate::{args::ProxyArgs, output, summary};
-
-/// The name the receiver's state is saved under in the ledger.
-const RECEIVER_STATE: &str = "otlp-receiver";
 
 pub fn run(store: Store, args: &ProxyArgs, policy: &Effective) -> anyhow::Result<()> {
     let upstreams = upstreams(policy, &args.live.upstream)?;
@@ -228,61 +223,13 @@ async fn serve(
         },
         Duration::from_secs(5),
     ));
-    shutdown_signal().await;
+    super::signal::terminated().await;
     let _ = stop_tx.send(true);
     let _ = proxied.await;
     if let Ok(Err(e)) = receiver.await {
         tracing::warn!(error = %e, "The telemetry receiver stopped with an error.");
     }
     Ok(())
-}
-
-/// Ctrl-C or SIGTERM.
-async fn shutdown_signal() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        if let Ok(mut term) = signal(SignalKind::terminate()) {
-            tokio::select! {
-                _ = tokio::signal::ctrl_c() => {}
-                _ = term.recv() => {}
-            }
-            return;
-        }
-    }
-    let _ = tokio::signal::ctrl_c().await;
-}
-
-/// Hands the receiver's calls and its state after them to the writer as
-/// one message, committed in one transaction: a restart continues every
-/// counter series without counting any call twice.
-struct ReceiverSink(LiveSink);
-
-impl ExportSink for ReceiverSink {
-    fn record_export(&self, events: Vec<UsageEvent>, state: &ReceiverState) {
-        match serde_json::to_vec(state) {
-            Ok(value) => self.0.record_export(events, RECEIVER_STATE, value),
-            Err(e) => {
-                // Without its state the calls would be counted again after
-                // a restart; keep neither rather than risk that.
-                tracing::warn!(error = %e, "Cannot save the receiver's state; export dropped.");
-            }
-        }
-    }
-}
-
-fn saved_receiver_state(store: &Store) -> ReceiverState {
-    match store.live_state(RECEIVER_STATE) {
-        Ok(Some(bytes)) => serde_json::from_slice(&bytes).unwrap_or_else(|e| {
-            tracing::warn!(error = %e, "The saved receiver state is unreadable; starting afresh.");
-            ReceiverState::default()
-        }),
-        Ok(None) => ReceiverState::default(),
-        Err(e) => {
-            tracing::warn!(error = %e, "Cannot read the saved receiver state.");
-            ReceiverState::default()
-        }
-    }
 }
 
 /// The policy's upstreams, then those of the command line.
