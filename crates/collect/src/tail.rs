@@ -11,6 +11,8 @@ use std::{
 
 /// Bytes read per system call, and the granularity of checkpoints.
 pub const CHUNK: usize = 4 << 20;
+/// The smallest read buffer (a read of a few appended lines).
+const SMALLEST_BUFFER: usize = 64 << 10;
 /// Lines longer than this are skipped (and counted), not buffered.
 pub const MAX_LINE: usize = 48 << 20;
 
@@ -41,8 +43,12 @@ pub fn read_lines(
     sink: &mut dyn LineSink,
 ) -> io::Result<u64> {
     file.seek(SeekFrom::Start(offset))?;
-    if buf.len() < CHUNK {
-        buf.resize(CHUNK, 0);
+    // A few new lines need a few KiB, not a whole chunk zero-filled: the
+    // long-running agent reads small appends all day.
+    let unread = file.metadata()?.len().saturating_sub(offset);
+    let want = (unread as usize).clamp(SMALLEST_BUFFER, CHUNK);
+    if buf.len() < want {
+        buf.resize(want, 0);
     }
     // `start` is the file offset of buf[0]; buf[..filled] holds unread bytes.
     let mut start = offset;
