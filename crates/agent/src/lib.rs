@@ -157,6 +157,19 @@ pub fn load_recorded(inputs: &Inputs) -> Effective {
     effective
 }
 
+/// The first moment the policy's retention keeps.
+pub(crate) fn retention_cutoff(policy: &tokentally_policy::Resolved) -> i64 {
+    now_ms() - i64::from(policy.retention_days) * 86_400_000
+}
+
+/// A connection to the ledger that drops calls older than the retention.
+pub(crate) fn open_store(shared: &Shared) -> Result<tokentally_store::Store, String> {
+    let mut store =
+        tokentally_store::Store::open(&shared.config.ledger).map_err(|e| e.to_string())?;
+    store.keep_from(retention_cutoff(&shared.policy().1.resolved));
+    Ok(store)
+}
+
 pub(crate) fn now_ms() -> i64 {
     jiff::Timestamp::now().as_millisecond()
 }

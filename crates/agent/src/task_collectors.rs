@@ -7,7 +7,6 @@ use std::{
 };
 
 use tokentally_collect::watch::{WatchTiming, watch};
-use tokentally_store::Store;
 
 use crate::{Shared, choice, status::TaskState, supervise::Exit};
 
@@ -22,7 +21,7 @@ fn throttled_timing(normal: WatchTiming) -> WatchTiming {
 }
 
 pub(crate) fn run(shared: &std::sync::Arc<Shared>) -> Result<Exit, String> {
-    let mut store = Store::open(&shared.config.ledger).map_err(|e| e.to_string())?;
+    let mut store = crate::open_store(shared)?;
     let throttled = shared.board.throttled().is_some();
     let timing = if throttled {
         throttled_timing(shared.config.timing)

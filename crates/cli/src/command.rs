@@ -31,6 +31,8 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
     let path = data_dir::ledger_path(cli.data_dir.as_deref())?;
     let policy = policy::effective(&path, cli.policy.clone())?;
     let mut store = Store::open(&path).with_context(|| "cannot open the ledger")?;
+    let retention_ms = i64::from(policy.resolved.retention_days) * 86_400_000;
+    store.keep_from(jiff::Timestamp::now().as_millisecond() - retention_ms);
     match cli.command {
         Command::Scan => scan::run(&mut store, &policy),
         Command::Report(args) => report::run(&mut store, &args, &policy),

@@ -56,6 +56,8 @@ pub struct Store {
     /// Groups that hold a side copy: only their records need their replay
     /// status recomputed after a write (loaded on first commit).
     side_groups: Option<HashSet<(Tool, Key)>>,
+    /// Calls before this moment are not kept (the retention policy).
+    kept_from_ms: Option<i64>,
 }
 
 impl Store {
@@ -79,6 +81,7 @@ impl Store {
             conn,
             path: path.to_owned(),
             side_groups: None,
+            kept_from_ms: None,
         };
         store
             .configure()
@@ -155,6 +158,27 @@ impl Store {
         table::pauses::all(&self.conn).map_err(|e| self.err(e))
     }
 
+    /// Drops, in later commits, calls before `cutoff_ms` (an old log read
+    /// again does not bring back what retention removed).
+    pub fn keep_from(&mut self, cutoff_ms: i64) {
+        self.kept_from_ms = Some(table::retention::kept_from(cutoff_ms));
+    }
+
+    /// Keeps calls from `cutoff_ms` on: older ones are removed now with
+    /// their sums, and later commits drop them. Returns the calls removed.
+    pub fn retain_from(&mut self, cutoff_ms: i64) -> Result<u64, StoreError> {
+        self.keep_from(cutoff_ms);
+        let kept_from = table::retention::kept_from(cutoff_ms);
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(|e| StoreError::classify(&self.path, e))?;
+        let removed = table::retention::prune(&tx, kept_from)
+            .and_then(|n| tx.commit().map(|()| n))
+            .map_err(|e| StoreError::classify(&self.path, e))?;
+        Ok(removed)
+    }
+
     /// A live source's state as last committed.
     pub fn live_state(&self, name: &str) -> Result<Option<Vec<u8>>, StoreError> {
         table::live_state::load(&self.conn, name).map_err(|e| self.err(e))
@@ -194,6 +218,9 @@ impl Store {
         }
         if !pauses.is_empty() {
             events.retain(|e| !pauses.iter().any(|p| p.covers(e.at_ms)));
+        }
+        if let Some(kept_from) = self.kept_from_ms {
+            events.retain(|e| e.at_ms >= kept_from);
         }
         // In key order, inserts walk the key index from one end to the
         // other instead of jumping around it; the result does not depend on

@@ -4,4 +4,5 @@ pub mod checkpoints;
 pub mod events;
 pub mod live_state;
 pub mod pauses;
+pub mod retention;
 pub mod slots;

@@ -439,3 +439,28 @@ fn calls_inside_a_pause_are_not_counted_from_any_source_however_late_they_are_re
         .collect();
     assert!(open.is_empty(), "{open:?}");
 }
+
+#[test]
+fn retention_removes_old_calls_with_their_sums_and_keeps_them_out() {
+    let (_dir, mut store) = temp_store();
+    let day = 86_400_000;
+    commit(
+        &mut store,
+        "/a.jsonl",
+        10,
+        vec![call("old", 5, 10 * day), call("new", 7, 40 * day)],
+    );
+    let removed = store.retain_from(30 * day).unwrap();
+    assert_eq!(removed, 1);
+    assert_eq!(store.counted_calls().unwrap(), 1);
+    let sums: u64 = store
+        .slots(&SlotQuery::default())
+        .unwrap()
+        .iter()
+        .map(|r| r.tokens.output)
+        .sum();
+    assert_eq!(sums, 7, "the old call's slot went with it");
+    // An old log read again does not bring it back.
+    commit(&mut store, "/b.jsonl", 10, vec![call("old", 5, 10 * day)]);
+    assert_eq!(store.counted_calls().unwrap(), 1);
+}
