@@ -22,6 +22,9 @@ fn throttled_timing(normal: WatchTiming) -> WatchTiming {
 
 pub(crate) fn run(shared: &std::sync::Arc<Shared>) -> Result<Exit, String> {
     let mut store = crate::open_store(shared)?;
+    // A long-running watcher commits small batches: a small page cache
+    // keeps the agent within its memory budget after a large first scan.
+    store.limit_cache(4096).map_err(|e| e.to_string())?;
     let throttled = shared.board.throttled().is_some();
     let timing = if throttled {
         throttled_timing(shared.config.timing)
