@@ -32,6 +32,12 @@ pub use opencode::{KILO_CLI, OPENCODE, OpenCodeFamily};
 pub use opencode_legacy::{KILO_CLI_LEGACY, OPENCODE_LEGACY, OpenCodeLegacy};
 pub use qwen_code::QwenCode;
 pub use zed::Zed;
+// What `crate::fuzzing` feeds: the readers of one database row or document.
+pub(crate) use cursor::bubble_events;
+pub(crate) use goose::read_rows as goose_rows;
+pub(crate) use opencode::add_part;
+pub(crate) use opencode_legacy::sum_steps;
+pub(crate) use zed::thread_events;
 
 use std::path::{Path, PathBuf};
 

@@ -14,6 +14,8 @@ pub mod discover;
 mod env;
 mod error;
 pub mod fingerprint;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod platform;
 pub mod scan;
 pub mod tail;

@@ -120,11 +120,22 @@ impl WholeFormat for Amp {
         _state: &[u8],
         out: &mut Vec<UsageEvent>,
     ) -> Result<Vec<u8>, WholeError> {
-        let thread: Thread =
-            serde_json::from_slice(&std::fs::read(path)?).map_err(|e| WholeError::Malformed {
-                what: "Amp thread",
-                detail: e.to_string(),
-            })?;
+        self.read_bytes(path, &std::fs::read(path)?, out)
+    }
+}
+
+impl Amp {
+    /// Reads a thread's bytes; `path` only names a thread without an id.
+    pub(crate) fn read_bytes(
+        &self,
+        path: &Path,
+        bytes: &[u8],
+        out: &mut Vec<UsageEvent>,
+    ) -> Result<Vec<u8>, WholeError> {
+        let thread: Thread = serde_json::from_slice(bytes).map_err(|e| WholeError::Malformed {
+            what: "Amp thread",
+            detail: e.to_string(),
+        })?;
         let id = thread.id.clone().unwrap_or_else(|| {
             path.file_stem()
                 .unwrap_or_default()

@@ -112,7 +112,8 @@ impl Usage {
         // The flat field is the total of the split; the split alone is used
         // only when a writer left the flat field out.
         let split = self.cache_creation.as_ref().map(|c| {
-            c.ephemeral_5m_input_tokens.unwrap_or(0) + c.ephemeral_1h_input_tokens.unwrap_or(0)
+            let five = c.ephemeral_5m_input_tokens.unwrap_or(0);
+            five.saturating_add(c.ephemeral_1h_input_tokens.unwrap_or(0))
         });
         Tokens {
             input: self.input_tokens.unwrap_or(0),

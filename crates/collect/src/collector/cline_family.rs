@@ -142,7 +142,9 @@ impl ApiRequest {
         let openai = self.api_protocol.as_deref() == Some("openai");
         let input = match meaning {
             InputMeaning::Uncached => tokens_in,
-            InputMeaning::RooTotal if !self.request => tokens_in.saturating_sub(reads + writes),
+            InputMeaning::RooTotal if !self.request => {
+                tokens_in.saturating_sub(reads.saturating_add(writes))
+            }
             InputMeaning::RooTotal | InputMeaning::ByProtocol if openai => {
                 tokens_in.saturating_sub(reads)
             }
@@ -166,15 +168,29 @@ impl WholeFormat for ClineFamily {
         _state: &[u8],
         out: &mut Vec<UsageEvent>,
     ) -> Result<Vec<u8>, WholeError> {
+        let task_dir = path.parent().unwrap_or(Path::new(""));
+        let task = task_dir.file_name().unwrap_or_default().to_string_lossy();
+        let metadata = || std::fs::read(task_dir.join("task_metadata.json")).ok();
+        self.read_bytes(&task, &std::fs::read(path)?, metadata, out)
+    }
+}
+
+impl ClineFamily {
+    /// Reads a task's `ui_messages.json` bytes; `metadata` gives its
+    /// `task_metadata.json`, read only when the messages parse.
+    pub(crate) fn read_bytes(
+        &self,
+        task: &str,
+        bytes: &[u8],
+        metadata: impl FnOnce() -> Option<Vec<u8>>,
+        out: &mut Vec<UsageEvent>,
+    ) -> Result<Vec<u8>, WholeError> {
         let malformed = |e: serde_json::Error| WholeError::Malformed {
             what: "ui_messages.json",
             detail: e.to_string(),
         };
-        let messages: Vec<UiMessage> =
-            serde_json::from_slice(&std::fs::read(path)?).map_err(malformed)?;
-        let task_dir = path.parent().unwrap_or(Path::new(""));
-        let task = task_dir.file_name().unwrap_or_default().to_string_lossy();
-        let models = models_of(task_dir);
+        let messages: Vec<UiMessage> = serde_json::from_slice(bytes).map_err(malformed)?;
+        let models = metadata().map(|b| models_of(&b)).unwrap_or_default();
         for m in messages {
             let (Some(ts), Some("say"), Some("api_req_started"), Some(text)) =
                 (m.ts, m.kind.as_deref(), m.say.as_deref(), m.text.as_deref())
@@ -210,10 +226,8 @@ impl WholeFormat for ClineFamily {
     }
 }
 
-fn models_of(task_dir: &Path) -> Vec<ModelUsage> {
-    std::fs::read(task_dir.join("task_metadata.json"))
-        .ok()
-        .and_then(|b| serde_json::from_slice::<TaskMetadata>(&b).ok())
+fn models_of(metadata: &[u8]) -> Vec<ModelUsage> {
+    serde_json::from_slice::<TaskMetadata>(metadata)
         .map(|m| m.model_usage)
         .unwrap_or_default()
 }

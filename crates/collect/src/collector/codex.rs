@@ -129,7 +129,8 @@ impl Counters {
             cache_read: self.cached_input_tokens,
             cache_write: 0,
             output: self.output_tokens,
-            reasoning: self.reasoning_output_tokens,
+            // Part of output; a log claiming more is capped, not trusted.
+            reasoning: self.reasoning_output_tokens.min(self.output_tokens),
         }
     }
 

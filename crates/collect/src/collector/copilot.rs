@@ -69,15 +69,27 @@ impl WholeFormat for Copilot {
         _state: &[u8],
         out: &mut Vec<UsageEvent>,
     ) -> Result<Vec<u8>, WholeError> {
-        let bytes = std::fs::read(path)?;
+        self.read_bytes(path, &std::fs::read(path)?, out)
+    }
+}
+
+impl Copilot {
+    /// Reads a session's bytes; `path` tells JSONL from JSON and names a
+    /// session without an id.
+    pub(crate) fn read_bytes(
+        &self,
+        path: &Path,
+        bytes: &[u8],
+        out: &mut Vec<UsageEvent>,
+    ) -> Result<Vec<u8>, WholeError> {
         let malformed = |detail: String| WholeError::Malformed {
             what: "Copilot chat session",
             detail,
         };
         let doc = if path.extension().is_some_and(|e| e == "jsonl") {
-            replay(&bytes).map_err(malformed)?
+            replay(bytes).map_err(malformed)?
         } else {
-            serde_json::from_slice(&bytes).map_err(|e| malformed(e.to_string()))?
+            serde_json::from_slice(bytes).map_err(|e| malformed(e.to_string()))?
         };
         let session = doc["sessionId"]
             .as_str()
@@ -129,6 +141,9 @@ fn replay(bytes: &[u8]) -> Result<Value, String> {
 }
 
 /// The value at a path of keys and indexes, created as needed.
+/// The largest array index an operation may pad up to.
+const MAX_INDEX: usize = 1 << 16;
+
 fn at<'a>(doc: &'a mut Value, path: &[&Value]) -> &'a mut Value {
     let mut here = doc;
     for step in path {
@@ -141,6 +156,9 @@ fn at<'a>(doc: &'a mut Value, path: &[&Value]) -> &'a mut Value {
                 let Value::Array(items) = here else {
                     unreachable!("BUG: made an array above")
                 };
+                // Padding to a far index would take any memory; no session
+                // has this many requests or parts, so it lands at the end.
+                let i = if i > MAX_INDEX { items.len() } else { i };
                 if items.len() <= i {
                     items.resize(i + 1, Value::Null);
                 }

@@ -144,20 +144,34 @@ impl WholeFormat for Cursor {
                 collect_bubbles(stmt.query([low, high])?, &mut conversations)?;
             }
         }
-        for (composer, mut bubbles) in conversations {
-            // In time order, so each reply can find the user message before it.
-            bubbles.sort_by_key(|(at, _, _)| *at);
-            let mut prompt = String::new();
-            for (at_ms, key, bubble) in bubbles {
-                match bubble.kind {
-                    Some(1) => prompt = bubble.text.unwrap_or_default(),
-                    Some(2) => out.extend(event(&composer, &key, at_ms, &bubble, &prompt)),
-                    _ => {}
-                }
-            }
-        }
+        conversation_events(conversations, out);
         Ok(top.to_le_bytes().to_vec())
     }
+}
+
+/// The calls of the bubbles read, conversation by conversation.
+fn conversation_events(conversations: Conversations, out: &mut Vec<UsageEvent>) {
+    for (composer, mut bubbles) in conversations {
+        // In time order, so each reply can find the user message before it.
+        bubbles.sort_by_key(|(at, _, _)| *at);
+        let mut prompt = String::new();
+        for (at_ms, key, bubble) in bubbles {
+            match bubble.kind {
+                Some(1) => prompt = bubble.text.unwrap_or_default(),
+                Some(2) => out.extend(event(&composer, &key, at_ms, &bubble, &prompt)),
+                _ => {}
+            }
+        }
+    }
+}
+
+/// The calls of `(key, value)` rows of `cursorDiskKV`, as [`Cursor`] reads them.
+pub(crate) fn bubble_events(rows: &[(String, String)], out: &mut Vec<UsageEvent>) {
+    let mut conversations = Conversations::new();
+    for (key, value) in rows {
+        add_bubble(key.clone(), value, &mut conversations);
+    }
+    conversation_events(conversations, out);
 }
 
 fn collect_bubbles(
@@ -169,19 +183,25 @@ fn collect_bubbles(
         let Ok(value) = row.get::<_, String>(1) else {
             continue;
         };
-        let Ok(bubble) = serde_json::from_str::<Bubble>(&value) else {
-            continue;
-        };
-        let Some(at_ms) = bubble.created_at.as_deref().and_then(timestamp::parse_ms) else {
-            continue;
-        };
-        let composer = key.split(':').nth(1).unwrap_or_default().to_owned();
-        conversations
-            .entry(composer)
-            .or_default()
-            .push((at_ms, key, bubble));
+        add_bubble(key, &value, conversations);
     }
     Ok(())
+}
+
+/// Files one row's bubble under its conversation; rows that are not
+/// bubbles with a time are passed over.
+fn add_bubble(key: String, value: &str, conversations: &mut Conversations) {
+    let Ok(bubble) = serde_json::from_str::<Bubble>(value) else {
+        return;
+    };
+    let Some(at_ms) = bubble.created_at.as_deref().and_then(timestamp::parse_ms) else {
+        return;
+    };
+    let composer = key.split(':').nth(1).unwrap_or_default().to_owned();
+    conversations
+        .entry(composer)
+        .or_default()
+        .push((at_ms, key, bubble));
 }
 
 fn event(
@@ -201,7 +221,7 @@ fn event(
         .as_ref()
         .map(|t| (t.input_tokens.unwrap_or(0), t.output_tokens.unwrap_or(0)));
     let (tokens, provenance) = match counted {
-        Some((input, output)) if input + output > 0 => (
+        Some((input, output)) if input > 0 || output > 0 => (
             Tokens {
                 input,
                 output,

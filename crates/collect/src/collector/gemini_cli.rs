@@ -96,9 +96,19 @@ impl WholeFormat for GeminiCliLegacy {
         _state: &[u8],
         out: &mut Vec<UsageEvent>,
     ) -> Result<Vec<u8>, WholeError> {
-        let bytes = std::fs::read(path)?;
+        self.read_bytes(&std::fs::read(path)?, out)
+    }
+}
+
+impl GeminiCliLegacy {
+    /// Reads a legacy session document's bytes.
+    pub(crate) fn read_bytes(
+        &self,
+        bytes: &[u8],
+        out: &mut Vec<UsageEvent>,
+    ) -> Result<Vec<u8>, WholeError> {
         let doc: Document<'_> =
-            serde_json::from_slice(&bytes).map_err(|e| WholeError::Malformed {
+            serde_json::from_slice(bytes).map_err(|e| WholeError::Malformed {
                 what: "Gemini CLI session",
                 detail: e.to_string(),
             })?;
@@ -160,10 +170,10 @@ impl Message<'_> {
         let cached = t.cached.unwrap_or(0).min(input);
         let thoughts = t.thoughts.unwrap_or(0);
         let tokens = Tokens {
-            input: input - cached + t.tool.unwrap_or(0),
+            input: (input - cached).saturating_add(t.tool.unwrap_or(0)),
             cache_read: cached,
             cache_write: 0,
-            output: t.output.unwrap_or(0) + thoughts,
+            output: t.output.unwrap_or(0).saturating_add(thoughts),
             reasoning: thoughts,
         };
         Some(

@@ -94,36 +94,57 @@ impl WholeFormat for Goose {
         while let Some(row) = rows.next()? {
             let id: String = row.get(0)?;
             let updated: rusqlite::types::Value = row.get(1)?;
-            let now = [
-                row.get::<_, i64>(2)?.max(0) as u64,
-                row.get::<_, i64>(3)?.max(0) as u64,
-            ];
+            let now = [row.get::<_, i64>(2)?, row.get::<_, i64>(3)?];
             let model: Option<String> = row.get(4)?;
-            let before = seen.0.insert(id.clone(), now).unwrap_or([0, 0]);
-            if now[0] < before[0] || now[1] < before[1] || now == before {
-                continue;
-            }
-            let Some(at_ms) = time_of(&updated) else {
-                continue;
-            };
-            let tokens = Tokens {
-                input: now[0] - before[0],
-                output: now[1] - before[1],
-                ..Tokens::default()
-            };
-            out.push(
-                UsageEvent::logged(
-                    Tool::Goose,
-                    at_ms,
-                    Key::of(&[id.as_bytes()]),
-                    Key::of(&[id.as_bytes(), &now[0].to_be_bytes(), &now[1].to_be_bytes()]),
-                    model_name(model.as_deref()),
-                    tokens,
-                )
-                .ranked(Rank::smallest(&tokens)),
-            );
+            out.extend(seen.step(id, &updated, now, model.as_deref()));
         }
         Ok(serde_json::to_vec(&seen).unwrap_or_default())
+    }
+}
+
+/// One `sessions` row as read: id, updated_at, input and output counters, model config.
+pub(crate) type Row = (String, rusqlite::types::Value, i64, i64, Option<String>);
+
+/// The steps of `rows` after `state`, as [`Goose`] reads them; the new state.
+pub(crate) fn read_rows(state: &[u8], rows: Vec<Row>, out: &mut Vec<UsageEvent>) -> Vec<u8> {
+    let mut seen: Seen = serde_json::from_slice(state).unwrap_or_default();
+    for (id, updated, input, output, model) in rows {
+        out.extend(seen.step(id, &updated, [input, output], model.as_deref()));
+    }
+    serde_json::to_vec(&seen).unwrap_or_default()
+}
+
+impl Seen {
+    /// How far one session's counters moved since they were last seen.
+    fn step(
+        &mut self,
+        id: String,
+        updated: &rusqlite::types::Value,
+        now: [i64; 2],
+        model: Option<&str>,
+    ) -> Option<UsageEvent> {
+        let now = now.map(|n| n.max(0) as u64);
+        let before = self.0.insert(id.clone(), now).unwrap_or([0, 0]);
+        if now[0] < before[0] || now[1] < before[1] || now == before {
+            return None;
+        }
+        let at_ms = time_of(updated)?;
+        let tokens = Tokens {
+            input: now[0] - before[0],
+            output: now[1] - before[1],
+            ..Tokens::default()
+        };
+        Some(
+            UsageEvent::logged(
+                Tool::Goose,
+                at_ms,
+                Key::of(&[id.as_bytes()]),
+                Key::of(&[id.as_bytes(), &now[0].to_be_bytes(), &now[1].to_be_bytes()]),
+                model_name(model),
+                tokens,
+            )
+            .ranked(Rank::smallest(&tokens)),
+        )
     }
 }
 
@@ -144,7 +165,8 @@ fn time_of(value: &rusqlite::types::Value) -> Option<i64> {
     use rusqlite::types::Value;
     match value {
         Value::Integer(n) if *n > 100_000_000_000 => Some(*n),
-        Value::Integer(n) => Some(n * 1000),
+        // Seconds; a value too far out to be milliseconds is no time.
+        Value::Integer(n) => n.checked_mul(1000),
         Value::Text(t) => crate::timestamp::parse_ms(t)
             .or_else(|| crate::timestamp::parse_ms(&format!("{}Z", t.replace(' ', "T")))),
         _ => None,

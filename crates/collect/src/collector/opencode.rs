@@ -96,49 +96,60 @@ impl WholeFormat for OpenCodeFamily {
             let session: String = row.get(1)?;
             let created: Option<i64> = row.get(2)?;
             let data: String = row.get(3)?;
-            let Ok(message) = serde_json::from_str::<MessageData>(&data) else {
-                continue;
-            };
-            if message.role.as_deref() != Some("assistant") {
-                continue;
-            }
-            let tokens = match steps.get(&id) {
-                Some(sum) => *sum,
-                None => message
-                    .tokens
-                    .as_ref()
-                    .map(Usage::tokens)
-                    .unwrap_or_default(),
-            };
-            let Some(at_ms) = message.time.and_then(|t| t.created).or(created) else {
-                continue;
-            };
-            if tokens.is_zero() {
-                continue;
-            }
-            out.push(UsageEvent::logged(
-                self.tool,
-                at_ms,
-                Key::of(&[session.as_bytes()]),
-                Key::of(&[id.as_bytes()]),
-                message
-                    .model_id
-                    .as_deref()
-                    .map_or_else(Model::unknown, Model::new),
-                tokens,
-            ));
+            out.extend(self.message_event(&id, &session, created, &data, &steps));
         }
         Ok(Vec::new())
     }
 }
 
+impl OpenCodeFamily {
+    /// The call of one `message` row, given its parts' sums by message id.
+    pub(crate) fn message_event(
+        &self,
+        id: &str,
+        session: &str,
+        created: Option<i64>,
+        data: &str,
+        steps: &HashMap<String, Tokens>,
+    ) -> Option<UsageEvent> {
+        let message = serde_json::from_str::<MessageData>(data).ok()?;
+        if message.role.as_deref() != Some("assistant") {
+            return None;
+        }
+        let tokens = match steps.get(id) {
+            Some(sum) => *sum,
+            None => message
+                .tokens
+                .as_ref()
+                .map(Usage::tokens)
+                .unwrap_or_default(),
+        };
+        let at_ms = message.time.and_then(|t| t.created).or(created)?;
+        if tokens.is_zero() {
+            return None;
+        }
+        Some(UsageEvent::logged(
+            self.tool,
+            at_ms,
+            Key::of(&[session.as_bytes()]),
+            Key::of(&[id.as_bytes()]),
+            message
+                .model_id
+                .as_deref()
+                .map_or_else(Model::unknown, Model::new),
+            tokens,
+        ))
+    }
+}
+
 /// Adds one step's tokens to a message's sum.
 pub(super) fn add_step(sum: &mut Tokens, step: &Tokens) {
-    sum.input += step.input;
-    sum.cache_read += step.cache_read;
-    sum.cache_write += step.cache_write;
-    sum.output += step.output;
-    sum.reasoning += step.reasoning;
+    // Saturating: absurd counts in a corrupt part must not wrap (or panic).
+    sum.input = sum.input.saturating_add(step.input);
+    sum.cache_read = sum.cache_read.saturating_add(step.cache_read);
+    sum.cache_write = sum.cache_write.saturating_add(step.cache_write);
+    sum.output = sum.output.saturating_add(step.output);
+    sum.reasoning = sum.reasoning.saturating_add(step.reasoning);
 }
 
 /// The summed `step-finish` tokens of each message.
@@ -150,18 +161,22 @@ fn step_totals(conn: &Connection) -> Result<HashMap<String, Tokens>, rusqlite::E
     while let Some(row) = rows.next()? {
         let message: String = row.get(0)?;
         let data: String = row.get(1)?;
-        let Ok(part) = serde_json::from_str::<PartData>(&data) else {
-            continue;
-        };
-        if part.kind.as_deref() != Some("step-finish") {
-            continue;
-        }
-        let Some(step) = part.tokens.as_ref().map(Usage::tokens) else {
-            continue;
-        };
-        add_step(totals.entry(message).or_default(), &step);
+        add_part(&mut totals, message, &data);
     }
     Ok(totals)
+}
+
+/// Adds one `part` row to its message's sum when it is a `step-finish`.
+pub(crate) fn add_part(totals: &mut HashMap<String, Tokens>, message: String, data: &str) {
+    let Ok(part) = serde_json::from_str::<PartData>(data) else {
+        return;
+    };
+    if part.kind.as_deref() != Some("step-finish") {
+        return;
+    }
+    if let Some(step) = part.tokens.as_ref().map(Usage::tokens) {
+        add_step(totals.entry(message).or_default(), &step);
+    }
 }
 
 #[derive(Deserialize)]
@@ -216,13 +231,22 @@ impl Usage {
         // A total that counts output and reasoning apart means reasoning is
         // not inside output; a total without it means it is. With no total,
         // OpenCode's own sums treat them as apart.
-        let inside = self.total == Some(input + output + read + write) && reasoning > 0;
+        let sum = [output, read, write]
+            .into_iter()
+            .try_fold(input, u64::checked_add);
+        let inside = sum.is_some() && self.total == sum && reasoning > 0;
+        let output = if inside {
+            output
+        } else {
+            output.saturating_add(reasoning)
+        };
         Tokens {
             input,
             cache_read: read,
             cache_write: write,
-            output: if inside { output } else { output + reasoning },
-            reasoning,
+            output,
+            // Inside output, so never more than it, whatever the record says.
+            reasoning: reasoning.min(output),
         }
     }
 }

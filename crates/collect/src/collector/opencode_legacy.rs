@@ -92,9 +92,22 @@ impl WholeFormat for OpenCodeLegacy {
         _state: &[u8],
         out: &mut Vec<UsageEvent>,
     ) -> Result<Vec<u8>, WholeError> {
-        let bytes = std::fs::read(path)?;
+        self.read_bytes(path, &std::fs::read(path)?, || steps(path), out)
+    }
+}
+
+impl OpenCodeLegacy {
+    /// Reads a message file's bytes; `steps` sums its parts, asked only for
+    /// an assistant message; `path` names a message without ids.
+    pub(crate) fn read_bytes(
+        &self,
+        path: &Path,
+        bytes: &[u8],
+        steps: impl FnOnce() -> Option<Tokens>,
+        out: &mut Vec<UsageEvent>,
+    ) -> Result<Vec<u8>, WholeError> {
         let message: MessageData =
-            serde_json::from_slice(&bytes).map_err(|e| WholeError::Malformed {
+            serde_json::from_slice(bytes).map_err(|e| WholeError::Malformed {
                 what: "OpenCode message",
                 detail: e.to_string(),
             })?;
@@ -111,7 +124,7 @@ impl WholeFormat for OpenCodeLegacy {
             .session_id
             .clone()
             .unwrap_or_else(|| stem(path.parent()));
-        let tokens = steps(path).unwrap_or_else(|| {
+        let tokens = steps().unwrap_or_else(|| {
             message
                 .tokens
                 .as_ref()
@@ -140,13 +153,16 @@ impl WholeFormat for OpenCodeLegacy {
 
 /// The summed `step-finish` parts of a message; `None` when it has none.
 fn steps(message_file: &Path) -> Option<Tokens> {
+    // A part half-written by the tool is read again on its next change.
+    let parts = part_files(message_file).into_iter();
+    sum_steps(parts.filter_map(|file| std::fs::read(file).ok()))
+}
+
+/// The sum of the `step-finish` parts among `parts`; `None` when none is.
+pub(crate) fn sum_steps(parts: impl Iterator<Item = impl AsRef<[u8]>>) -> Option<Tokens> {
     let mut sum: Option<Tokens> = None;
-    for file in part_files(message_file) {
-        // A part half-written by the tool is read again on its next change.
-        let Ok(bytes) = std::fs::read(&file) else {
-            continue;
-        };
-        let Ok(part) = serde_json::from_slice::<PartData>(&bytes) else {
+    for bytes in parts {
+        let Ok(part) = serde_json::from_slice::<PartData>(bytes.as_ref()) else {
             continue;
         };
         if part.kind.as_deref() != Some("step-finish") {

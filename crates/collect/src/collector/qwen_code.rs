@@ -90,18 +90,23 @@ impl Usage {
         };
         // Native Gemini path: total = prompt + candidates + thoughts, thoughts
         // outside. OpenAI-compatible path (the usual one): thoughts inside.
-        let outside =
-            self.total_token_count == Some(prompt + candidates + thoughts) && thoughts > 0;
+        // (A sum past u64 is no total of these.)
+        let sum = prompt
+            .checked_add(candidates)
+            .and_then(|s| s.checked_add(thoughts));
+        let outside = sum.is_some() && self.total_token_count == sum && thoughts > 0;
+        let output = if outside {
+            candidates + thoughts
+        } else {
+            candidates
+        };
         Tokens {
             input: prompt - cached,
             cache_read: cached,
             cache_write: 0,
-            output: if outside {
-                candidates + thoughts
-            } else {
-                candidates
-            },
-            reasoning: thoughts,
+            output,
+            // Inside output, so never more than it, whatever the record says.
+            reasoning: thoughts.min(output),
         }
     }
 }

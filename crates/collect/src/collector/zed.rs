@@ -111,64 +111,75 @@ impl WholeFormat for Zed {
             let updated: String = row.get(1)?;
             let data_type: String = row.get(2)?;
             let data: Vec<u8> = row.get(3)?;
-            let json = match data_type.as_str() {
-                "zstd" => {
-                    let mut text = Vec::new();
-                    let decoded = ruzstd::decoding::StreamingDecoder::new(data.as_slice())
-                        .map_err(|e| e.to_string())
-                        .and_then(|mut d| d.read_to_end(&mut text).map_err(|e| e.to_string()));
-                    if decoded.is_err() {
-                        continue;
-                    }
-                    text
-                }
-                _ => data,
-            };
-            let Ok(thread) = serde_json::from_slice::<Thread>(&json) else {
-                continue;
-            };
-            let provider = thread
-                .model
-                .as_ref()
-                .and_then(|m| m.provider.as_deref())
-                .unwrap_or_default();
-            if EXTERNAL_AGENTS.contains(&provider) {
-                continue;
-            }
-            let model = thread
-                .model
-                .as_ref()
-                .and_then(|m| m.model.as_deref())
-                .map_or_else(Model::unknown, Model::new);
-            let Some(seen_at) = crate::timestamp::parse_ms(&updated) else {
-                continue;
-            };
-            for (request, u) in &thread.request_token_usage {
-                let tokens = Tokens {
-                    input: u.input_tokens.unwrap_or(0),
-                    cache_read: u.cache_read_input_tokens.unwrap_or(0),
-                    cache_write: u.cache_creation_input_tokens.unwrap_or(0),
-                    output: u.output_tokens.unwrap_or(0),
-                    reasoning: 0,
-                };
-                if tokens.is_zero() {
-                    continue;
-                }
-                out.push(
-                    UsageEvent::logged(
-                        Tool::Zed,
-                        seen_at,
-                        Key::of(&[id.as_bytes()]),
-                        Key::of(&[id.as_bytes(), request.as_bytes()]),
-                        model.clone(),
-                        tokens,
-                    )
-                    // Equal counts tie on time: the earliest sighting wins.
-                    .ranked(Rank::most_complete(&tokens, -seen_at)),
-                );
-            }
+            thread_events(&id, &updated, &data_type, data, out);
         }
         Ok(Vec::new())
+    }
+}
+
+/// The calls of one `threads` row; a row that cannot be read adds none.
+pub(crate) fn thread_events(
+    id: &str,
+    updated: &str,
+    data_type: &str,
+    data: Vec<u8>,
+    out: &mut Vec<UsageEvent>,
+) {
+    let json = match data_type {
+        "zstd" => {
+            let mut text = Vec::new();
+            let decoded = ruzstd::decoding::StreamingDecoder::new(data.as_slice())
+                .map_err(|e| e.to_string())
+                .and_then(|mut d| d.read_to_end(&mut text).map_err(|e| e.to_string()));
+            if decoded.is_err() {
+                return;
+            }
+            text
+        }
+        _ => data,
+    };
+    let Ok(thread) = serde_json::from_slice::<Thread>(&json) else {
+        return;
+    };
+    let provider = thread
+        .model
+        .as_ref()
+        .and_then(|m| m.provider.as_deref())
+        .unwrap_or_default();
+    if EXTERNAL_AGENTS.contains(&provider) {
+        return;
+    }
+    let model = thread
+        .model
+        .as_ref()
+        .and_then(|m| m.model.as_deref())
+        .map_or_else(Model::unknown, Model::new);
+    let Some(seen_at) = crate::timestamp::parse_ms(updated) else {
+        return;
+    };
+    for (request, u) in &thread.request_token_usage {
+        let tokens = Tokens {
+            input: u.input_tokens.unwrap_or(0),
+            cache_read: u.cache_read_input_tokens.unwrap_or(0),
+            cache_write: u.cache_creation_input_tokens.unwrap_or(0),
+            output: u.output_tokens.unwrap_or(0),
+            reasoning: 0,
+        };
+        if tokens.is_zero() {
+            continue;
+        }
+        out.push(
+            UsageEvent::logged(
+                Tool::Zed,
+                seen_at,
+                Key::of(&[id.as_bytes()]),
+                Key::of(&[id.as_bytes(), request.as_bytes()]),
+                model.clone(),
+                tokens,
+            )
+            // Equal counts tie on time: the earliest sighting wins.
+            .ranked(Rank::most_complete(&tokens, -seen_at)),
+        );
     }
 }
 

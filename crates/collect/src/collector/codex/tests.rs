@@ -122,3 +122,15 @@ fn codex_home_replaces_the_default_root() {
     assert!(super::Codex.is_log("/x/rollout-2026-04-10T08-00-00-abc.jsonl".as_ref()));
     assert!(!super::Codex.is_log("/x/history.jsonl".as_ref()));
 }
+
+#[test]
+fn reasoning_over_output_is_capped_at_output() {
+    // Found by fuzzing (fuzz/fuzz_targets/codex.rs): reasoning is part of
+    // output, so a record claiming more must not break that rule.
+    use crate::{LineFormat, collector::Codex};
+    let line = br#"{"timestamp":"2026-04-10T08:00:09.000Z","type":"event_msg","payload":{"type":"token_count","info":{"total_token_usage":{"input_tokens":2000,"output_tokens":300,"reasoning_output_tokens":415}}}}"#;
+    let mut parser = Codex.parser(std::path::Path::new("rollout.jsonl"), &[]);
+    let mut out = Vec::new();
+    parser.parse_line(line, 0, &mut out).unwrap();
+    assert_eq!((out[0].tokens.output, out[0].tokens.reasoning), (300, 300));
+}

@@ -82,3 +82,17 @@ fn every_editor_and_os_is_searched() {
     assert!(super::Copilot.is_log("/x/workspaceStorage/h/chatSessions/a.jsonl".as_ref()));
     assert!(!super::Copilot.is_log("/x/workspaceStorage/h/state.vscdb".as_ref()));
 }
+
+#[test]
+fn a_far_array_index_lands_at_the_end_instead_of_padding() {
+    // Found reading the replay for fuzzing: padding up to this index
+    // asked for terabytes and aborted the scan.
+    let log = concat!(
+        r#"{"kind":0,"v":{"sessionId":"s","requests":[]}}"#,
+        "\n",
+        r#"{"kind":1,"k":["requests",99999999999],"v":{"timestamp":1770724800000,"result":{"metadata":{"promptTokens":5,"outputTokens":7}}}}"#,
+        "\n",
+    );
+    let doc = super::replay(log.as_bytes()).unwrap();
+    assert_eq!(doc["requests"].as_array().map(Vec::len), Some(1));
+}

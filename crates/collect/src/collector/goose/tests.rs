@@ -86,3 +86,18 @@ fn goose_data_dir_per_os_and_override() {
         Some("/g/data".into())
     );
 }
+
+#[test]
+fn an_updated_at_far_out_of_range_is_no_time() {
+    // Found by fuzzing (fuzz/fuzz_targets/goose.rs): seconds times 1000
+    // overflowed.
+    use rusqlite::types::Value;
+    assert_eq!(
+        super::time_of(&Value::Integer(-5_456_002_545_409_123_600)),
+        None
+    );
+    assert_eq!(
+        super::time_of(&Value::Integer(1_772_704_800)),
+        Some(1_772_704_800_000)
+    );
+}

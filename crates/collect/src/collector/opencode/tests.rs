@@ -194,3 +194,20 @@ fn kilo_cli_and_release_channels_share_the_format() {
         vec![std::path::PathBuf::from("C:/Users/a/.local/share/opencode")]
     );
 }
+
+#[test]
+fn reasoning_stays_within_output_and_huge_counts_saturate() {
+    // Seen while fuzzing (fuzz/fuzz_targets/opencode.rs): a total saying
+    // reasoning is inside an output smaller than it; sums past u64.
+    let usage = |json: &str| serde_json::from_str::<super::Usage>(json).unwrap().tokens();
+    let t = usage(r#"{"total":10,"input":10,"output":0,"reasoning":5}"#);
+    assert_eq!((t.output, t.reasoning), (0, 0));
+    let max = u64::MAX;
+    let t = usage(&format!(
+        r#"{{"total":1,"input":{max},"output":{max},"reasoning":{max}}}"#
+    ));
+    assert_eq!((t.output, t.reasoning), (max, max));
+    let mut sum = t;
+    super::add_step(&mut sum, &t);
+    assert_eq!(sum.input, max);
+}

@@ -67,3 +67,17 @@ fn qwen_home_replaces_the_default_root() {
         vec![std::path::PathBuf::from("C:/Users/a/.qwen/projects")]
     );
 }
+
+#[test]
+fn thoughts_are_never_more_than_the_output_and_huge_counts_do_not_overflow() {
+    // Found by fuzzing (fuzz/fuzz_targets/qwen_code.rs): thoughts with no
+    // candidates count gave reasoning 50 over output 0.
+    let usage = |json: &str| serde_json::from_str::<super::Usage>(json).unwrap().tokens();
+    let t = usage(r#"{"promptTokenCount":1000,"thoughtsTokenCount":50}"#);
+    assert_eq!((t.output, t.reasoning), (0, 0));
+    let max = u64::MAX;
+    let t = usage(&format!(
+        r#"{{"promptTokenCount":{max},"candidatesTokenCount":{max},"thoughtsTokenCount":1,"totalTokenCount":1}}"#
+    ));
+    assert_eq!((t.output, t.reasoning), (max, 1));
+}

@@ -1,0 +1,9 @@
+//! Gemini CLI's legacy session documents.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use tokentally_collect::fuzzing::{self, Document};
+
+fuzz_target!(|data: &[u8]| {
+    fuzzing::parse_document(Document::GeminiCliLegacy, data);
+});
