@@ -29,7 +29,7 @@ use std::{
 };
 
 pub use handle::{AgentHandle, ShutdownReport};
-pub use task_live::{RECEIVER_STATE, ReceiverSink, saved_receiver_state};
+pub use task_live::{RECEIVER_STATE, ReceiverSink, saved_receiver_state, serve_until};
 pub use task_watchdog::Budget;
 use tokentally_collect::{Env, watch::WatchTiming};
 use tokentally_policy::{Effective, Inputs, changes};

@@ -108,8 +108,29 @@ async fn serve(
         .unwrap_or_else(std::sync::PoisonError::into_inner) =
         (proxy.local_addrs(), otlp.local_addr().ok());
     shared.board.task("live", TaskState::Running);
+    let mut exit = Exit::Stopped;
+    let stopped = async {
+        exit = tokio::select! {
+            _ = shared.stop.stopped() => Exit::Stopped,
+            _ = listen_settings_changed(shared, version) => Exit::Restart,
+        };
+    };
+    serve_until(proxy, otlp, writer.sink(), receiver_state, DRAIN, stopped).await;
+    Ok(exit)
+}
+
+/// Runs the proxy and the receiver until `stopped` completes, then lets
+/// open requests finish for up to `drain` and waits for both.
+pub async fn serve_until(
+    proxy: Proxy,
+    otlp: tokio::net::TcpListener,
+    sink: LiveSink,
+    receiver_state: ReceiverState,
+    drain: Duration,
+    stopped: impl std::future::Future<Output = ()>,
+) {
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let sink: Arc<dyn ExportSink> = Arc::new(ReceiverSink(writer.sink()));
+    let sink: Arc<dyn ExportSink> = Arc::new(ReceiverSink(sink));
     let mut stop = stop_rx.clone();
     let receiver = tokio::spawn(tokentally_otlp::serve_exports(
         otlp,
@@ -124,18 +145,14 @@ async fn serve(
         async move {
             let _ = stop.wait_for(|s| *s).await;
         },
-        DRAIN,
+        drain,
     ));
-    let exit = tokio::select! {
-        _ = shared.stop.stopped() => Exit::Stopped,
-        _ = listen_settings_changed(shared, version) => Exit::Restart,
-    };
+    stopped.await;
     let _ = stop_tx.send(true);
     let _ = proxied.await;
     if let Ok(Err(e)) = receiver.await {
         tracing::warn!(error = %e, "The telemetry receiver stopped with an error.");
     }
-    Ok(exit)
 }
 
 /// Completes when a new policy moves the ports or the upstreams: those

@@ -1,17 +1,12 @@
 //! `tokentally proxy`: the loopback API proxy and telemetry receiver in
 //! the foreground; `proxy env` and `otel env`: how to point tools at them.
 
-use std::{
-    net::SocketAddr,
-    sync::{Arc, mpsc},
-    thread::JoinHandle,
-    time::Duration,
-};
+use std::{net::SocketAddr, sync::mpsc, thread::JoinHandle, time::Duration};
 
 use anyhow::{Context, bail};
-use tokentally_agent::{ReceiverSink, saved_receiver_state};
+use tokentally_agent::{saved_receiver_state, serve_until};
 use tokentally_event::UsageEvent;
-use tokentally_otlp::{ExportSink, ReceiverState};
+use tokentally_otlp::ReceiverState;
 use tokentally_policy::{
     Effective, Resolved,
     settings::{self, UpstreamApi},
@@ -205,30 +200,15 @@ async fn serve(
         proxy.routes().join(", "),
         otlp.local_addr().unwrap_or(otlp_addr)
     ))?;
-    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let sink: Arc<dyn ExportSink> = Arc::new(ReceiverSink(writer.sink()));
-    let mut stop = stop_rx.clone();
-    let receiver = tokio::spawn(tokentally_otlp::serve_exports(
+    serve_until(
+        proxy,
         otlp,
-        sink,
+        writer.sink(),
         receiver_state,
-        async move {
-            let _ = stop.changed().await;
-        },
-    ));
-    let mut stop = stop_rx;
-    let proxied = tokio::spawn(proxy.run(
-        async move {
-            let _ = stop.changed().await;
-        },
         Duration::from_secs(5),
-    ));
-    super::signal::terminated().await;
-    let _ = stop_tx.send(true);
-    let _ = proxied.await;
-    if let Ok(Err(e)) = receiver.await {
-        tracing::warn!(error = %e, "The telemetry receiver stopped with an error.");
-    }
+        super::signal::terminated(),
+    )
+    .await;
     Ok(())
 }
 
