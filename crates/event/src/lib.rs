@@ -10,7 +10,7 @@ mod model;
 mod tool;
 
 pub use key::Key;
-pub use model::Model;
+pub use model::{MAX_MODEL_LEN, Model};
 pub use tool::{Tool, UnknownTool};
 
 use serde::{Deserialize, Serialize};
