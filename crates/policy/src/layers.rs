@@ -16,6 +16,8 @@ use crate::{
 pub const DEFAULT_PROXY_PORT: u16 = 47310;
 /// The OpenTelemetry receiver's default port.
 pub const DEFAULT_RECEIVER_PORT: u16 = 47318;
+/// Minutes between scheduled uploads by default.
+pub const DEFAULT_UPLOAD_INTERVAL_MINUTES: u32 = 60;
 /// Days of local history kept by default.
 pub const DEFAULT_RETENTION_DAYS: u32 = 400;
 
@@ -27,6 +29,8 @@ pub struct Resolved {
     pub sources: BTreeMap<String, SourceChoice>,
     pub upload: UploadMode,
     pub server_url: Option<String>,
+    pub otlp_url: Option<String>,
+    pub upload_interval_minutes: u32,
     pub enrollment_code: Option<String>,
     pub granularity_floor: Granularity,
     pub granularity: Granularity,
@@ -142,6 +146,10 @@ pub fn resolve(s: &Settings) -> Resolved {
         sources: s.sources.clone().unwrap_or_default(),
         upload: s.upload.unwrap_or(UploadMode::Disabled),
         server_url: s.server_url.clone(),
+        otlp_url: s.otlp_url.clone(),
+        upload_interval_minutes: s
+            .upload_interval_minutes
+            .unwrap_or(DEFAULT_UPLOAD_INTERVAL_MINUTES),
         enrollment_code: s.enrollment_code.clone(),
         granularity_floor: floor,
         granularity: s.granularity.unwrap_or(floor).max(floor),

@@ -107,6 +107,21 @@ fn check(s: &mut Settings) -> Vec<(&'static str, String)> {
         out.push(("server_url", e));
         s.server_url = None;
     }
+    if let Some(url) = &s.otlp_url
+        && let Err(e) = check_url(url, true)
+    {
+        out.push(("otlp_url", e));
+        s.otlp_url = None;
+    }
+    if let Some(minutes) = s.upload_interval_minutes
+        && !(5..=1440).contains(&minutes)
+    {
+        out.push((
+            "upload_interval_minutes",
+            format!("{minutes} is not between 5 and 1440"),
+        ));
+        s.upload_interval_minutes = None;
+    }
     if let Some(url) = &s.help_url
         && let Err(e) = check_url(url, false)
     {

@@ -32,6 +32,15 @@ pub struct Settings {
     /// The company's ingest server (https, or http on loopback only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub server_url: Option<String>,
+    /// A company OpenTelemetry collector (OTLP/HTTP, the full metrics URL
+    /// such as `https://otel.example.com/v1/metrics`; http on loopback
+    /// only) that receives the same buckets as metrics.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub otlp_url: Option<String>,
+    /// Minutes between scheduled uploads. Default: 60.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 5, max = 1440))]
+    pub upload_interval_minutes: Option<u32>,
     /// A one-time code exchanged for this device's token at enrollment.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub enrollment_code: Option<String>,

@@ -13,12 +13,19 @@ mod error;
 pub mod live;
 mod migrate;
 mod table;
+mod upload;
 
 pub use error::StoreError;
 pub use table::checkpoints::Checkpoint;
+pub use table::consent::ConsentChange;
+pub use table::enrollment::Enrollment;
+pub use table::events::CountedCall;
 pub use table::events::{Outcome, ToolCalls};
+pub use table::outbox::OutboxRow;
 pub use table::pauses::Pause;
+pub use table::receipts::{Receipt, ReceiptEnd};
 pub use table::slots::{SLOT_MS, SlotQuery, SlotRow};
+pub use upload::Deleted;
 
 use std::path::{Path, PathBuf};
 

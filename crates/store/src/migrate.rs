@@ -15,6 +15,12 @@ const MIGRATIONS: &[&[&str]] = &[
     &[table::checkpoints::V1, table::events::V1, table::slots::V1],
     &[table::live_state::V2],
     &[table::pauses::V3],
+    &[
+        table::consent::V4,
+        table::outbox::V4,
+        table::receipts::V4,
+        table::enrollment::V4,
+    ],
 ];
 
 /// The newest schema version this build knows.

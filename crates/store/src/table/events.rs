@@ -250,3 +250,49 @@ pub(crate) fn calls_by_tool(conn: &Connection) -> rusqlite::Result<Vec<ToolCalls
     }
     Ok(out)
 }
+
+/// One counted call as uploads see it: no key, no session, no source.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CountedCall {
+    /// When, ms since the epoch.
+    pub at_ms: i64,
+    /// Tool id.
+    pub tool: String,
+    /// Model as the tool wrote it.
+    pub model: String,
+    /// Its tokens.
+    pub tokens: tokentally_event::Tokens,
+    /// Where the counts came from.
+    pub provenance: tokentally_event::Provenance,
+}
+
+/// Visits every counted call at or after `from_ms`.
+pub(crate) fn each_counted(
+    conn: &Connection,
+    from_ms: i64,
+    visit: &mut dyn FnMut(CountedCall),
+) -> rusqlite::Result<()> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT at_ms, tool, model, input, cache_read, cache_write, output, reasoning, provenance
+         FROM events WHERE counted = 1 AND at_ms >= ?1",
+    )?;
+    let mut rows = stmt.query(params![from_ms])?;
+    while let Some(r) = rows.next()? {
+        let number = |i: usize| r.get::<_, i64>(i).map(|n| n as u64);
+        visit(CountedCall {
+            at_ms: r.get(0)?,
+            tool: r.get(1)?,
+            model: r.get(2)?,
+            tokens: tokentally_event::Tokens {
+                input: number(3)?,
+                cache_read: number(4)?,
+                cache_write: number(5)?,
+                output: number(6)?,
+                reasoning: number(7)?,
+            },
+            provenance: tokentally_event::Provenance::from_code(r.get(8)?)
+                .unwrap_or(tokentally_event::Provenance::Estimated),
+        });
+    }
+    Ok(())
+}
