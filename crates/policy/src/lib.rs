@@ -20,7 +20,7 @@ pub mod stamp;
 pub use layers::{Origin, Resolved};
 pub use load::{Effective, Fallback, Inputs, load};
 pub use parse::{Problem, parse};
-pub use settings::{Settings, schema};
+pub use settings::{Granularity, ModelNames, Settings, UploadMode, schema};
 pub use stamp::PolicyFiles;
 
 #[cfg(test)]

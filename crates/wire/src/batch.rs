@@ -151,7 +151,9 @@ impl Bucket {
 
     fn problems(&self, index: usize, out: &mut Vec<String>) {
         if self.start.rem_euclid(START_STEP_S) != 0 {
-            out.push(format!("buckets[{index}].start is not a whole quarter hour"));
+            out.push(format!(
+                "buckets[{index}].start is not a whole quarter hour"
+            ));
         }
         if self.revision == 0 {
             out.push(format!("buckets[{index}].revision must be at least 1"));
@@ -160,9 +162,6 @@ impl Bucket {
             if value > MAX_NUMBER {
                 out.push(format!("buckets[{index}].{name} is over 2^53 - 1"));
             }
-        }
-        if self.reasoning > self.output {
-            out.push(format!("buckets[{index}].reasoning is more than output"));
         }
     }
 }

@@ -48,6 +48,11 @@ impl ModelLabel {
         Model::is_valid(raw).then(|| ModelLabel(raw.to_owned()))
     }
 
+    /// `unknown`, for names that cannot be kept.
+    pub fn unknown() -> Self {
+        ModelLabel(Model::UNKNOWN.to_owned())
+    }
+
     /// The name.
     pub fn as_str(&self) -> &str {
         &self.0
