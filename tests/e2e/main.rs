@@ -9,6 +9,7 @@ mod bad_input; // missing homes, a corrupt ledger, huge and invalid lines
 mod canary; // no prompt or response text in the ledger, its WAL, any output or log
 mod corpus_totals; // a generated corpus reported exactly, per day, tool and model
 mod estimated; // counts made from text are labelled estimated everywhere
+mod fault_relay; // a TCP relay that injects network faults in front of the server
 mod incremental; // appends, partial lines, truncation, replacement, deletion
 mod kill; // SIGKILL at random points of a scan, then exact totals
 mod loopback; // a fake provider, a raw HTTP client, listening sockets of a process
@@ -17,5 +18,6 @@ mod policy; // an unsanctioned tool is never read; policy show and check
 mod policy_reload; // a running watch follows its policy file, keeps the last good one
 mod proxy; // proxied and exported calls: unchanged bytes, counted once, no text
 mod sources; // `tokentally sources`: every tool, found or not, what was counted
-mod support; // running the binary, comparing reports with the generator's truth
+mod support;
+mod upload; // uploads to the reference server through faults: exact totals, consent, bytes // running the binary, comparing reports with the generator's truth
 mod watch; // a line appended to a log is printed by `watch`

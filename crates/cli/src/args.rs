@@ -60,6 +60,100 @@ pub enum Command {
     /// The loopback OpenTelemetry receiver.
     #[command(subcommand)]
     Otel(OtelCommand),
+    /// Enroll this device at the company's server with a one-time code
+    /// (from the policy, or as IT gave it to you).
+    Enroll {
+        /// The enrollment code (default: the policy's `enrollment_code`).
+        #[arg(long)]
+        code: Option<String>,
+    },
+    /// Uploads of aggregated counts: off until you turn them on.
+    #[command(subcommand)]
+    Upload(UploadCommand),
+    /// The exact bytes of the next upload, made by the function the
+    /// uploader sends with.
+    Preview {
+        /// Only the payloads, one per line, byte for byte as they will be sent.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Every upload attempt: when, where, the SHA-256 of the bytes sent,
+    /// and what the server answered (`uploads show ID` prints the bytes).
+    Uploads {
+        /// `show ID`: print one upload's bytes.
+        #[command(subcommand)]
+        command: Option<UploadsCommand>,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Export everything TokenTally holds about your usage.
+    Export {
+        /// `json` (everything) or `csv` (one row per call).
+        #[arg(long, value_enum, default_value = "json")]
+        format: ExportFormat,
+    },
+    /// Your data.
+    #[command(subcommand)]
+    Data(DataCommand),
+}
+
+/// `tokentally upload ...`.
+#[derive(Debug, Subcommand)]
+pub enum UploadCommand {
+    /// Turn uploads on. By default only calls from now on are uploaded.
+    Enable {
+        /// Also upload what was counted before now.
+        #[arg(long, conflicts_with = "since")]
+        include_past: bool,
+        /// Also upload what was counted from this day (YYYY-MM-DD) on.
+        #[arg(long, value_name = "DATE")]
+        since: Option<jiff::civil::Date>,
+    },
+    /// Turn uploads off. Nothing more leaves this machine.
+    Disable,
+    /// Upload what is pending now (retrying a few times).
+    Now,
+    /// Whether uploads are on, where to, what is pending, the last receipt.
+    Status {
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// `tokentally uploads ...`.
+#[derive(Debug, Subcommand)]
+pub enum UploadsCommand {
+    /// Print the exact bytes of one upload.
+    Show {
+        /// The upload's id (from `tokentally uploads`).
+        id: i64,
+    },
+}
+
+/// `tokentally data ...`.
+#[derive(Debug, Subcommand)]
+pub enum DataCommand {
+    /// Delete your usage data here and ask the server to delete what it
+    /// holds for this device. Uploads are turned off.
+    Delete {
+        /// Do not ask for confirmation.
+        #[arg(long)]
+        yes: bool,
+        /// Only here: do not ask the server.
+        #[arg(long)]
+        local_only: bool,
+    },
+}
+
+/// Export formats.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum ExportFormat {
+    /// Everything, as one JSON document.
+    Json,
+    /// One row per counted call.
+    Csv,
 }
 
 /// Options of `proxy`.

@@ -1,6 +1,8 @@
 //! The subcommands.
 
 mod agent;
+mod data;
+mod enroll;
 mod follow;
 mod live;
 mod pause;
@@ -10,6 +12,8 @@ mod report;
 mod scan;
 mod signal;
 mod sources;
+mod upload;
+mod uploads;
 mod watch;
 
 use anyhow::Context;
@@ -17,7 +21,7 @@ use tokentally_store::Store;
 
 use crate::{
     Cli,
-    args::{Command, OtelCommand, PolicyCommand, ProxyCommand},
+    args::{Command, DataCommand, OtelCommand, PolicyCommand, ProxyCommand},
     data_dir,
 };
 
@@ -52,5 +56,13 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Pause(args) => pause::pause(&mut store, &args, &policy),
         Command::Resume => pause::resume(&mut store),
+        Command::Enroll { code } => enroll::run(&mut store, code, &policy),
+        Command::Upload(command) => upload::run(&mut store, command, &policy),
+        Command::Preview { json } => upload::preview(&store, json, &policy),
+        Command::Uploads { command, json } => uploads::run(&store, command, json),
+        Command::Export { format } => data::export(&store, format),
+        Command::Data(DataCommand::Delete { yes, local_only }) => {
+            data::delete(&mut store, yes, local_only, &policy)
+        }
     }
 }
