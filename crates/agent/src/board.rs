@@ -12,7 +12,7 @@ use tokentally_policy::Resolved;
 
 use crate::{
     choice,
-    status::{AgentEvent, SourceStatus, TaskState, TaskStatus, Today},
+    status::{AgentEvent, SourceStatus, TaskState, TaskStatus, Today, UploadStatus},
 };
 
 #[derive(Default)]
@@ -25,6 +25,7 @@ struct State {
     throttled: Option<String>,
     cpu_percent: Option<f64>,
     rss_kib: Option<u64>,
+    upload: UploadStatus,
 }
 
 /// Shared by the tasks and the handle.
@@ -213,5 +214,13 @@ impl Board {
     pub(crate) fn own_usage(&self) -> (Option<f64>, Option<u64>) {
         let s = lock(&self.state);
         (s.cpu_percent, s.rss_kib)
+    }
+
+    pub(crate) fn set_upload(&self, status: UploadStatus) {
+        lock(&self.state).upload = status;
+    }
+
+    pub(crate) fn upload(&self) -> UploadStatus {
+        lock(&self.state).upload.clone()
     }
 }

@@ -62,7 +62,16 @@ impl AgentHandle {
             throttled: self.shared.board.throttled(),
             cpu_percent,
             rss_kib,
+            upload: self.shared.board.upload(),
         }
+    }
+
+    /// Asks the uploader to upload what is pending now (as `upload now`
+    /// does), if uploads are on.
+    pub fn upload_now(&self) {
+        self.shared
+            .upload_now
+            .store(true, std::sync::atomic::Ordering::SeqCst);
     }
 
     /// Events from now on: calls counted, sources found, failures.

@@ -19,6 +19,7 @@ mod supervise;
 mod task_collectors;
 mod task_live;
 mod task_policy;
+mod task_upload;
 mod task_watchdog;
 mod today;
 
@@ -57,6 +58,10 @@ pub struct AgentConfig {
     pub extra_upstreams: Vec<Upstream>,
     /// What the watchdog enforces.
     pub budget: Budget,
+    /// Where device tokens are kept (default: the OS keychain).
+    pub vault: Option<Arc<dyn tokentally_upload::TokenVault>>,
+    /// Time between scheduled uploads instead of the policy's (tests).
+    pub upload_interval: Option<std::time::Duration>,
 }
 
 impl AgentConfig {
@@ -72,6 +77,8 @@ impl AgentConfig {
             otlp_listen: None,
             extra_upstreams: Vec::new(),
             budget: Budget::default(),
+            vault: None,
+            upload_interval: None,
         }
     }
 }
@@ -98,6 +105,7 @@ pub(crate) struct Shared {
     pub(crate) policy_changed: tokio::sync::Notify,
     /// Where the live sources listen, once bound.
     pub(crate) live_addrs: Mutex<(Vec<SocketAddr>, Option<SocketAddr>)>,
+    pub(crate) upload_now: std::sync::atomic::AtomicBool,
 }
 
 impl Shared {
@@ -109,6 +117,7 @@ impl Shared {
             policy: RwLock::new((0, Arc::new(effective))),
             policy_changed: tokio::sync::Notify::new(),
             live_addrs: Mutex::new((Vec::new(), None)),
+            upload_now: std::sync::atomic::AtomicBool::new(false),
         }
     }
 
@@ -196,6 +205,7 @@ impl Agent {
             ("collectors", Box::new(task_collectors::run)),
             ("policy", Box::new(task_policy::run)),
             ("watchdog", Box::new(task_watchdog::run)),
+            ("upload", Box::new(task_upload::run)),
         ];
         if live {
             tasks.push(("live", Box::new(task_live::run)));

@@ -98,6 +98,23 @@ pub struct AgentStatus {
     pub cpu_percent: Option<f64>,
     /// Resident memory, KiB.
     pub rss_kib: Option<u64>,
+    /// The uploader.
+    pub upload: UploadStatus,
+}
+
+/// What the uploader is doing.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct UploadStatus {
+    /// `off` (until the employee opts in), `disabled` (by policy), `on`.
+    pub state: &'static str,
+    /// When the last attempt ended, ms since the epoch.
+    pub last_attempt_ms: Option<i64>,
+    /// Buckets the last successful cycle sent.
+    pub last_sent_buckets: usize,
+    /// When the next attempt is due, ms since the epoch.
+    pub next_attempt_ms: Option<i64>,
+    /// Why the last attempt failed, if it did.
+    pub error: Option<String>,
 }
 
 /// What happened, as it happens.

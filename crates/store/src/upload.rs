@@ -49,7 +49,9 @@ impl Store {
 
     /// Before sending: saves the buckets' numbers and revisions and opens a
     /// receipt holding the exact bytes, in one transaction, so a crash after
-    /// the send re-sends the same revisions. Returns the receipt id.
+    /// the send re-sends the same revisions. Returns the receipt id, or
+    /// `None` (nothing written) when another process prepared one of these
+    /// revisions with other numbers meanwhile: compute again.
     pub fn begin_upload(
         &mut self,
         rows: &[OutboxRow],
@@ -58,19 +60,21 @@ impl Store {
         payload: &[u8],
         sha256: &str,
         at_ms: i64,
-    ) -> Result<i64, StoreError> {
+    ) -> Result<Option<i64>, StoreError> {
         let path = self.path.clone();
         let err = |e| StoreError::classify(&path, e);
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(err)?;
-        table::outbox::prepare(&tx, sink, rows).map_err(err)?;
+        if !table::outbox::prepare(&tx, sink, rows).map_err(err)? {
+            return Ok(None); // dropping the transaction rolls it back
+        }
         let id =
             table::receipts::begin(&tx, at_ms, sink, server, payload, sha256, rows.len() as u64)
                 .map_err(err)?;
         tx.commit().map_err(err)?;
-        Ok(id)
+        Ok(Some(id))
     }
 
     /// After sending: closes the receipt and, when the receiver

@@ -60,20 +60,42 @@ pub fn upload_cycle(
     now_ms: i64,
 ) -> Result<CycleReport, UploadError> {
     let mut report = CycleReport::default();
+    // Another process (`upload now` beside the agent) may prepare the same
+    // buckets at the same moment: then compute again from what it saved.
+    for _ in 0..3 {
+        if !send_pending(store, config, vault, http, now_ms, &mut report)? {
+            break;
+        }
+    }
+    Ok(report)
+}
+
+/// True when it must compute again (a concurrent upload prepared first).
+fn send_pending(
+    store: &mut Store,
+    config: &UploadConfig,
+    vault: &dyn TokenVault,
+    http: &Http,
+    now_ms: i64,
+    report: &mut CycleReport,
+) -> Result<bool, UploadError> {
     for (base, prepared) in pending(store, config, now_ms)? {
         let (url, token) = match prepared.sink {
             Sink::Server => (join(&base, "/v1/usage"), Some(token(store, vault, &base)?)),
             Sink::Otlp => (base.clone(), None),
         };
         let sink = prepared.sink.as_str();
-        let receipt = store.begin_upload(
+        let Some(receipt) = store.begin_upload(
             &prepared.rows,
             sink,
             &url,
             &prepared.bytes,
             &prepared.sha256,
             now(),
-        )?;
+        )?
+        else {
+            return Ok(true);
+        };
         let reply = http.post_json(&url, token.as_deref(), prepared.bytes.clone());
         match reply {
             Reply::Ok { status, body } => {
@@ -93,7 +115,7 @@ pub fn upload_cycle(
                 let end = ended("failed", status, None, Some(detail.clone()));
                 store.end_upload(receipt, &end, None)?;
                 report.retry = Some((after, detail));
-                return Ok(report);
+                return Ok(false);
             }
             Reply::Refused { status, detail } => {
                 let end = ended("refused", Some(status), None, Some(detail.clone()));
@@ -102,7 +124,7 @@ pub fn upload_cycle(
             }
         }
     }
-    Ok(report)
+    Ok(false)
 }
 
 /// The device token for `server`, from the keychain.

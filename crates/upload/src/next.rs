@@ -59,6 +59,8 @@ pub struct Prepared {
 /// The payloads of the next upload to `sink`, oldest buckets first; empty
 /// when the receiver already holds everything. Buckets starting before
 /// `from_ms` are left as they are (older calls may have been pruned).
+/// A bucket whose totals changed gets the next revision. Nothing here
+/// depends on the clock, so the preview and the upload are the same bytes.
 pub fn next_upload(
     store: &Store,
     plan: &Plan,

@@ -73,7 +73,8 @@ fn acknowledge_all(store: &mut Store, config: &UploadConfig, now: i64) {
     for (url, p) in pending(store, config, now).expect("pending") {
         let id = store
             .begin_upload(&p.rows, "server", &url, &p.bytes, &p.sha256, now)
-            .expect("begin");
+            .expect("begin")
+            .expect("no concurrent upload");
         let end = ReceiptEnd {
             outcome: "acknowledged",
             http_status: Some(200),
@@ -149,7 +150,12 @@ fn a_late_call_resends_its_bucket_with_the_next_revision_and_new_totals() {
         .commit_live(vec![call("a", T0 + 1000, 50, Provenance::Log)], None)
         .expect("commit");
     let first = batches(&store, &c, T0 + DAY);
-    assert_eq!(first[0].buckets[0].revision, 1);
+    let first_revision = first[0].buckets[0].revision;
+    assert_eq!(
+        first_revision,
+        (T0 + DAY) as u64,
+        "a new bucket's revision is the time"
+    );
     // Preview and send agree: the same bytes twice.
     let again = pending(&store, &c, T0 + DAY).expect("pending");
     assert_eq!(
@@ -158,7 +164,7 @@ fn a_late_call_resends_its_bucket_with_the_next_revision_and_new_totals() {
     );
     acknowledge_all(&mut store, &c, T0 + DAY);
     assert!(batches(&store, &c, T0 + DAY).is_empty(), "nothing left");
-    // A log read a day late: the same bucket, revision 2, absolute totals.
+    // A log read a day late: the same bucket, a higher revision, absolute totals.
     let late = call("late", T0 + 2000, 30, Provenance::Estimated);
     store.commit_live(vec![late], None).expect("commit");
     let second = batches(&store, &c, T0 + 2 * DAY);
@@ -238,4 +244,37 @@ fn payloads_are_split_and_every_bucket_is_in_exactly_one() {
     assert_eq!(total, 2700);
     assert!(sent.iter().all(|b| b.problems().is_empty()));
     let _ = Sink::Server;
+}
+
+#[test]
+fn a_revision_prepared_concurrently_with_other_numbers_is_computed_again() {
+    let (dir, mut store) = open();
+    consent(&mut store, T0, true, None);
+    let c = config(Granularity::Day);
+    store
+        .commit_live(vec![call("a", T0 + 1000, 50, Provenance::Log)], None)
+        .expect("commit");
+    // Another process prepares revision 1 from the same ledger...
+    let mut other = Store::open(&dir.path().join("ledger.sqlite")).expect("store");
+    let theirs = pending(&other, &c, T0 + DAY).expect("pending");
+    // ...while a new call lands, and this process prepares revision 1 too.
+    store
+        .commit_live(vec![call("b", T0 + 2000, 5, Provenance::Log)], None)
+        .expect("commit");
+    let ours = pending(&store, &c, T0 + DAY).expect("pending");
+    let (u, p) = &theirs[0];
+    assert!(
+        other
+            .begin_upload(&p.rows, "server", u, &p.bytes, &p.sha256, T0)
+            .expect("begin")
+            .is_some()
+    );
+    let (u, p) = &ours[0];
+    let raced = store
+        .begin_upload(&p.rows, "server", u, &p.bytes, &p.sha256, T0)
+        .expect("begin");
+    assert_eq!(raced, None, "revision 1 already stands for other numbers");
+    let again = batches(&store, &c, T0 + DAY);
+    let b = &again[0].buckets[0];
+    assert_eq!((b.revision, b.output), (2, 55));
 }

@@ -75,8 +75,10 @@ pub(crate) fn load(
 }
 
 /// Saves the numbers and revision of rows about to be sent, keeping what
-/// was acknowledged.
-pub(crate) fn prepare(conn: &Connection, sink: &str, rows: &[OutboxRow]) -> rusqlite::Result<()> {
+/// was acknowledged. False when another process prepared one of these
+/// revisions with other numbers meanwhile: the caller rolls back and
+/// computes again, so one revision never carries two sets of numbers.
+pub(crate) fn prepare(conn: &Connection, sink: &str, rows: &[OutboxRow]) -> rusqlite::Result<bool> {
     let mut stmt = conn.prepare_cached(
         "INSERT INTO outbox VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, 0)
          ON CONFLICT (sink, start, period, tool, model) DO UPDATE SET
@@ -84,11 +86,18 @@ pub(crate) fn prepare(conn: &Connection, sink: &str, rows: &[OutboxRow]) -> rusq
             cache_write = excluded.cache_write, output = excluded.output,
             reasoning = excluded.reasoning, calls_exact = excluded.calls_exact,
             calls_reported = excluded.calls_reported, calls_estimated = excluded.calls_estimated,
-            revision = max(revision, excluded.revision)",
+            revision = excluded.revision
+         WHERE excluded.revision > outbox.revision
+            OR (excluded.revision = outbox.revision
+                AND (input, cache_read, cache_write, output, reasoning, calls_exact,
+                     calls_reported, calls_estimated)
+                  = (excluded.input, excluded.cache_read, excluded.cache_write,
+                     excluded.output, excluded.reasoning, excluded.calls_exact,
+                     excluded.calls_reported, excluded.calls_estimated))",
     )?;
     for row in rows {
         let n = row.numbers.map(|v| v as i64);
-        stmt.execute(params![
+        let changed = stmt.execute(params![
             sink,
             row.start,
             row.period,
@@ -104,8 +113,11 @@ pub(crate) fn prepare(conn: &Connection, sink: &str, rows: &[OutboxRow]) -> rusq
             n[7],
             row.revision as i64
         ])?;
+        if changed == 0 {
+            return Ok(false);
+        }
     }
-    Ok(())
+    Ok(true)
 }
 
 /// Records that the receiver holds these rows at the revisions sent.
