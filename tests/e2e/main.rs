@@ -18,6 +18,7 @@ mod policy; // an unsanctioned tool is never read; policy show and check
 mod policy_reload; // a running watch follows its policy file, keeps the last good one
 mod proxy; // proxied and exported calls: unchanged bytes, counted once, no text
 mod sources; // `tokentally sources`: every tool, found or not, what was counted
-mod support;
-mod upload; // uploads to the reference server through faults: exact totals, consent, bytes // running the binary, comparing reports with the generator's truth
+mod support; // running the binary, comparing reports with the generator's truth
+mod upload; // uploads to the reference server through faults: exact totals, consent, bytes
+mod upload_cli; // enroll, preview, upload, export, delete as an employee, real keychain
 mod watch; // a line appended to a log is printed by `watch`

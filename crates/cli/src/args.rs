@@ -177,6 +177,9 @@ pub struct AgentArgs {
     /// Do not run the proxy and the receiver (logs only).
     #[arg(long)]
     pub no_live: bool,
+    /// Seconds between scheduled uploads instead of the policy's (tests).
+    #[arg(long, hide = true, value_name = "SECONDS")]
+    pub upload_every: Option<u64>,
 }
 
 /// Options of `pause`.

@@ -20,6 +20,7 @@ pub fn run(
     let inputs = super::policy::inputs(ledger, explicit_policy);
     let mut config = AgentConfig::new(ledger.to_owned(), inputs, Env::from_process());
     config.live = !args.no_live;
+    config.upload_interval = args.upload_every.map(std::time::Duration::from_secs);
     if !args.live.listen.is_empty() {
         config.proxy_listen = Some(args.live.listen.clone());
     }
