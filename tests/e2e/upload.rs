@@ -420,3 +420,60 @@ fn the_server_receives_the_previewed_bytes_and_can_be_asked_to_delete_them() {
         "deleting turns uploads off"
     );
 }
+
+/// The OTLP sink: the same buckets as cumulative histogram points. A
+/// collector that keeps the newest point of each series run holds exactly
+/// the ledger's totals, a late call included.
+#[test]
+fn the_otlp_export_carries_the_same_totals_as_cumulative_runs() {
+    let mut w = World::new(true);
+    let collector = Relay::start("127.0.0.1:9".parse().unwrap());
+    collector.push(&[Fault::Status(200, None); 10]);
+    w.config.server_url = None;
+    w.config.otlp_url = Some(format!("{}/v1/metrics", collector.url()));
+    w.add_calls(20, 5);
+    w.upload_until_done();
+    w.add_calls(1, 2);
+    w.upload_until_done();
+    // Newest value per series run (attributes + start time).
+    let mut runs: BTreeMap<String, (String, u64)> = BTreeMap::new();
+    for (line, body) in collector.bodies() {
+        assert!(line.starts_with("POST /v1/metrics"), "{line}");
+        let doc: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        let metric = &doc["resourceMetrics"][0]["scopeMetrics"][0]["metrics"][0];
+        assert_eq!(metric["name"], "gen_ai.client.token.usage");
+        assert_eq!(metric["histogram"]["aggregationTemporality"], 2);
+        for p in metric["histogram"]["dataPoints"].as_array().unwrap() {
+            let attrs = p["attributes"].to_string();
+            let key = format!("{attrs}@{}", p["startTimeUnixNano"]);
+            let kind = p["attributes"][0]["value"]["stringValue"]
+                .as_str()
+                .unwrap()
+                .to_owned();
+            runs.insert(key, (kind, p["sum"].as_u64().unwrap()));
+        }
+    }
+    let mut by_kind: BTreeMap<String, u64> = BTreeMap::new();
+    for (kind, sum) in runs.values() {
+        *by_kind.entry(kind.clone()).or_default() += sum;
+    }
+    let mut ledger: BTreeMap<String, u64> = BTreeMap::new();
+    w.store
+        .each_counted(i64::MIN, &mut |c| {
+            for (k, v) in [
+                ("input", c.tokens.input),
+                ("output", c.tokens.output),
+                ("cache_read", c.tokens.cache_read),
+                ("cache_write", c.tokens.cache_write),
+                ("reasoning", c.tokens.reasoning),
+            ] {
+                *ledger.entry(k.to_owned()).or_default() += v;
+            }
+        })
+        .unwrap();
+    assert_eq!(by_kind, ledger);
+    assert!(
+        collector.bodies().len() >= 2,
+        "the late call was sent again"
+    );
+}

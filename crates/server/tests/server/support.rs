@@ -28,6 +28,7 @@ macro_rules! both {
                 super::$name($crate::support::Backend::Sqlite)
             }
             #[test]
+            #[ignore = "needs PostgreSQL: tests/run-all.sh starts one (crates/server/ci-postgres.sh)"]
             fn postgres() {
                 super::$name($crate::support::Backend::Postgres)
             }
