@@ -25,7 +25,8 @@ export TOKENTALLY_TEST_POSTGRES
 echo "== tests (a private D-Bus session with an unlocked gnome-keyring)"
 dbus-run-session -- bash -c '
     set -euo pipefail
-    export XDG_DATA_HOME=$(mktemp -d)
-    printf "tokentally-test" | gnome-keyring-daemon --unlock --components=secrets >/dev/null
+    # The keyring lives in a throwaway folder; the tests keep their own XDG dirs.
+    printf "tokentally-test" | XDG_DATA_HOME=$(mktemp -d) \
+        gnome-keyring-daemon --unlock --components=secrets >/dev/null
     cargo test --workspace --locked -- --include-ignored
 ' 2> >(grep -v "Failed to set fd limit" >&2)

@@ -74,6 +74,8 @@ pub fn command(home: &Path, data: &Path, args: &[&str]) -> Command {
         .env_remove("CLAUDE_CONFIG_DIR")
         .env_remove("CODEX_HOME")
         .env_remove("XDG_CONFIG_HOME")
+        .env_remove("XDG_DATA_HOME")
+        .env_remove("XDG_STATE_HOME")
         .env_remove("TOKENTALLY_LOG")
         .env_remove("TOKENTALLY_POLICY");
     cmd
