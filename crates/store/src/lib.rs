@@ -19,7 +19,7 @@ pub use error::StoreError;
 pub use table::checkpoints::Checkpoint;
 pub use table::consent::ConsentChange;
 pub use table::enrollment::Enrollment;
-pub use table::events::CountedCall;
+pub use table::events::{CountedCall, RecentCall};
 pub use table::events::{Outcome, ToolCalls};
 pub use table::outbox::OutboxRow;
 pub use table::pauses::Pause;

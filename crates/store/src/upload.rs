@@ -7,7 +7,7 @@ use crate::table::{
     self,
     consent::ConsentChange,
     enrollment::Enrollment,
-    events::CountedCall,
+    events::{CountedCall, RecentCall},
     outbox::OutboxRow,
     receipts::{Receipt, ReceiptEnd},
 };
@@ -40,6 +40,11 @@ impl Store {
         visit: &mut dyn FnMut(CountedCall),
     ) -> Result<(), StoreError> {
         table::events::each_counted(&self.conn, from_ms, visit).map_err(|e| self.err(e))
+    }
+
+    /// The `limit` latest counted calls, newest first, with where each was read.
+    pub fn recent_calls(&self, limit: usize) -> Result<Vec<RecentCall>, StoreError> {
+        table::events::recent(&self.conn, limit).map_err(|e| self.err(e))
     }
 
     /// The outbox of `sink` from period start `from_start` (seconds) on.

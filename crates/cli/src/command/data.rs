@@ -5,7 +5,6 @@ use std::io::{BufRead, Write};
 
 use anyhow::Context;
 use jiff::Timestamp;
-use serde_json::json;
 use tokentally_policy::Effective;
 use tokentally_store::Store;
 use tokentally_upload::{Http, delete_remote};
@@ -14,66 +13,12 @@ use super::enroll::keychain;
 use crate::{args::ExportFormat, output};
 
 pub fn export(store: &Store, format: ExportFormat) -> anyhow::Result<()> {
-    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-    match format {
-        ExportFormat::Csv => {
-            writeln!(
-                out,
-                "time_utc,tool,model,input,cache_read,cache_write,output,reasoning,provenance"
-            )?;
-            let mut failed = None;
-            store.each_counted(i64::MIN, &mut |c| {
-                let time = Timestamp::from_millisecond(c.at_ms).unwrap_or_default();
-                let t = c.tokens;
-                // Tool ids and model names hold no commas or quotes.
-                if let Err(e) = writeln!(
-                    out,
-                    "{time},{},{},{},{},{},{},{},{}",
-                    c.tool,
-                    c.model,
-                    t.input,
-                    t.cache_read,
-                    t.cache_write,
-                    t.output,
-                    t.reasoning,
-                    c.provenance.as_str()
-                ) {
-                    failed.get_or_insert(e);
-                }
-            })?;
-            if let Some(e) = failed {
-                return Err(e.into());
-            }
-        }
-        ExportFormat::Json => {
-            let mut calls = Vec::new();
-            store.each_counted(i64::MIN, &mut |c| {
-                calls.push(json!({
-                    "at_ms": c.at_ms, "tool": c.tool, "model": c.model,
-                    "input": c.tokens.input, "cache_read": c.tokens.cache_read,
-                    "cache_write": c.tokens.cache_write, "output": c.tokens.output,
-                    "reasoning": c.tokens.reasoning, "provenance": c.provenance.as_str(),
-                }));
-            })?;
-            let uploads: Vec<_> = store
-                .receipts()?
-                .into_iter()
-                .map(|r| {
-                    let payload = String::from_utf8_lossy(&r.payload).into_owned();
-                    json!({ "receipt": r, "payload": payload })
-                })
-                .collect();
-            let doc = json!({
-                "exported_at_ms": Timestamp::now().as_millisecond(),
-                "calls": calls,
-                "pauses": store.pauses()?,
-                "consent": store.consent()?,
-                "uploads": uploads,
-            });
-            serde_json::to_writer_pretty(&mut out, &doc)?;
-            writeln!(out)?;
-        }
-    }
+    let text = match format {
+        ExportFormat::Json => tokentally_desk::export_json(store)?,
+        ExportFormat::Csv => tokentally_desk::export_csv(store)?,
+    };
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())?;
     Ok(out.flush()?)
 }
 

@@ -52,17 +52,11 @@ pub fn effective(ledger: &Path, explicit: Option<PathBuf>) -> anyhow::Result<Eff
 }
 
 pub fn show(ledger: &Path, policy: &Effective, json: bool) -> anyhow::Result<()> {
-    let history = changes::history(&state_dir(ledger));
     if json {
-        // Per key, since when it has held its value (ms since the epoch).
-        let since: serde_json::Map<String, serde_json::Value> = policy
-            .keys
-            .iter()
-            .map(|k| (k.key.clone(), changes::held_since(&history, &k.key).into()))
-            .collect();
-        let doc = serde_json::json!({ "effective": policy, "changes": history, "since_ms": since });
+        let doc = tokentally_desk::about(policy, &state_dir(ledger));
         return Ok(output::line(&serde_json::to_string(&doc)?)?);
     }
+    let history = changes::history(&state_dir(ledger));
     Ok(output::line(&render(policy, &history))?)
 }
 

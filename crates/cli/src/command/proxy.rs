@@ -251,42 +251,16 @@ pub fn parse_upstream(spec: &str) -> anyhow::Result<Upstream> {
 
 /// `tokentally proxy env`.
 pub fn env(policy: &Effective) -> anyhow::Result<()> {
-    let base = format!("http://127.0.0.1:{}", policy.resolved.proxy_port);
-    let mut out = String::new();
-    out += "# Send AI API calls through TokenTally's loopback proxy (run `tokentally proxy`).\n";
-    out += "# Requests and replies pass unchanged; only token counts are kept.\n";
-    out += &format!("export ANTHROPIC_BASE_URL={base}/anthropic\n");
-    out += &format!("export OPENAI_BASE_URL={base}/openai/v1\n");
-    out += &format!("export GOOGLE_GEMINI_BASE_URL={base}/gemini\n");
-    for u in &policy.resolved.upstreams {
-        out += &format!("# {} ({:?} API): {base}/{}\n", u.name, u.api, u.name);
-    }
-    out += "# To name the tool making the calls, add the header `x-tokentally-tool: <tool id>`\n";
-    out += &format!("# or put it in the route: {base}/openai~aider/v1\n");
-    out += "# A tool whose logs TokenTally reads is counted from its logs unless the policy's\n";
-    out += "# `sources` says `proxy` for it; Claude Code's calls are matched by their ids and\n";
-    out += "# count once either way. Calls no tool claims are counted as `api-other`.\n";
-    Ok(output::line(out.trim_end())?)
+    Ok(output::line(
+        &tokentally_desk::proxy_lines(&policy.resolved).join("\n"),
+    )?)
 }
 
 /// `tokentally otel env`.
 pub fn otel_env(policy: &Effective) -> anyhow::Result<()> {
-    let base = format!("http://127.0.0.1:{}", policy.resolved.receiver_port);
-    let mut out = String::new();
-    out += "# Send tools' OpenTelemetry token counters to TokenTally's loopback receiver\n";
-    out += "# (run `tokentally proxy`). Only counts, models, the tool and times are kept;\n";
-    out += "# every other attribute (user.email, prompts) is dropped on arrival.\n";
-    out += "export CLAUDE_CODE_ENABLE_TELEMETRY=1\n";
-    out += "export OTEL_METRICS_EXPORTER=otlp\n";
-    out += "export OTEL_EXPORTER_OTLP_METRICS_PROTOCOL=http/protobuf\n";
-    out += &format!("export OTEL_EXPORTER_OTLP_METRICS_ENDPOINT={base}/v1/metrics\n");
-    out += &format!(
-        "# Codex: in ~/.codex/config.toml, point the [otel] OTLP/HTTP exporter at {base}/v1/metrics\n"
-    );
-    out += "# Counted: claude_code.token.usage and gen_ai.client.token.usage. A tool whose logs\n";
-    out +=
-        "# TokenTally reads is counted from them unless the policy's `sources` says `telemetry`.\n";
-    Ok(output::line(out.trim_end())?)
+    Ok(output::line(
+        &tokentally_desk::otel_lines(&policy.resolved).join("\n"),
+    )?)
 }
 
 #[cfg(test)]

@@ -296,3 +296,52 @@ pub(crate) fn each_counted(
     }
     Ok(())
 }
+
+/// One of the latest counted calls, with where it was read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecentCall {
+    /// The call.
+    pub call: CountedCall,
+    /// `log`, `proxy` or `telemetry`.
+    pub via: &'static str,
+    /// The log file it was read from, and the offset of its line.
+    pub source: Option<(std::path::PathBuf, u64)>,
+}
+
+/// The `limit` latest counted calls, newest first.
+pub(crate) fn recent(conn: &Connection, limit: usize) -> rusqlite::Result<Vec<RecentCall>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT e.at_ms, e.tool, e.model, e.input, e.cache_read, e.cache_write, e.output,
+                e.reasoning, e.provenance, e.file_id, e.offset, c.path
+         FROM events e LEFT JOIN checkpoints c ON c.file_id = e.file_id
+         WHERE e.counted = 1 ORDER BY e.at_ms DESC LIMIT ?1",
+    )?;
+    let rows = stmt.query_map(params![limit as i64], |r| {
+        let number = |i: usize| r.get::<_, i64>(i).map(|n| n as u64);
+        let file_id: i64 = r.get(9)?;
+        let path: Option<Vec<u8>> = r.get(11)?;
+        let source = tokentally_event::SourceRef {
+            file_id,
+            offset: number(10)?,
+        };
+        Ok(RecentCall {
+            call: CountedCall {
+                at_ms: r.get(0)?,
+                tool: r.get(1)?,
+                model: r.get(2)?,
+                tokens: tokentally_event::Tokens {
+                    input: number(3)?,
+                    cache_read: number(4)?,
+                    cache_write: number(5)?,
+                    output: number(6)?,
+                    reasoning: number(7)?,
+                },
+                provenance: tokentally_event::Provenance::from_code(r.get(8)?)
+                    .unwrap_or(tokentally_event::Provenance::Estimated),
+            },
+            via: source.via(),
+            source: path.map(|p| (super::checkpoints::path_from_bytes(p), source.offset)),
+        })
+    })?;
+    rows.collect()
+}
