@@ -66,6 +66,26 @@ impl AgentHandle {
         }
     }
 
+    /// The policy in force.
+    pub fn policy(&self) -> std::sync::Arc<tokentally_policy::Effective> {
+        self.shared.policy().1
+    }
+
+    /// The ledger's path.
+    pub fn ledger(&self) -> &std::path::Path {
+        &self.shared.config.ledger
+    }
+
+    /// Where the employee's settings and the policy state are kept.
+    pub fn policy_inputs(&self) -> &tokentally_policy::Inputs {
+        &self.shared.config.policy
+    }
+
+    /// Loads the policy again now (after the employee changed a setting).
+    pub fn reload_policy(&self) {
+        self.shared.reload_policy();
+    }
+
     /// Asks the uploader to upload what is pending now (as `upload now`
     /// does), if uploads are on.
     pub fn upload_now(&self) {

@@ -152,7 +152,11 @@ fn counts_a_new_call_and_reports_it_in_events_status_and_today() {
     assert!(!proxy.is_empty() && otlp.is_some());
     let report = agent.shutdown(Duration::from_secs(10));
     assert!(report.unfinished.is_empty(), "{report:?}");
-    assert_eq!(report.stopped.len(), 4);
+    assert_eq!(
+        report.stopped.len(),
+        5,
+        "collectors, policy, watchdog, upload, live"
+    );
 }
 
 #[test]

@@ -10,6 +10,7 @@ mod prices;
 mod recent;
 mod redact;
 mod setup;
+mod tray;
 mod usage;
 
 pub use about::about;
@@ -20,6 +21,7 @@ pub use prices::{PRICES_AS_OF, Price, cost, price_of};
 pub use recent::{BucketRef, RecentCallView, recent_calls};
 pub use redact::{redact, redacted_line};
 pub use setup::{otel_lines, proxy_lines};
+pub use tray::{TrayItem, TrayModel, TrayState, compact, tray_model};
 pub use usage::{DayTotals, ModelTotals, ToolTotals, Totals, UsageView, usage};
 
 /// What can go wrong.

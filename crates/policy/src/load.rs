@@ -27,6 +27,19 @@ pub struct Inputs {
 }
 
 impl Inputs {
+    /// The inputs of the agent whose ledger is `ledger`: `explicit`, the
+    /// OS's managed sources, and the employee's `settings.json` and the
+    /// policy state beside the ledger.
+    pub fn beside(ledger: &std::path::Path, explicit: Option<PathBuf>) -> Inputs {
+        let dir = ledger.parent().map(|d| d.to_owned()).unwrap_or_default();
+        Inputs {
+            explicit,
+            managed: crate::source::os_sources(),
+            employee: dir.join("settings.json"),
+            state_dir: dir,
+        }
+    }
+
     /// Every file (or folder) whose change may change the policy.
     pub fn watched(&self) -> Vec<PathBuf> {
         let explicit = self.explicit.iter().cloned();

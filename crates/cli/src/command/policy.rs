@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use anyhow::bail;
 use tokentally_policy::{
     Effective, Fallback, Inputs, Origin, changes,
-    source::{ManagedPreferences, ManagedSource, os_sources},
+    source::{ManagedPreferences, ManagedSource},
 };
 
 use crate::output;
@@ -17,13 +17,7 @@ fn state_dir(ledger: &Path) -> PathBuf {
 
 /// Where the policy of the ledger at `ledger` is read from.
 pub fn inputs(ledger: &Path, explicit: Option<PathBuf>) -> Inputs {
-    let dir = state_dir(ledger);
-    Inputs {
-        explicit,
-        managed: os_sources(),
-        employee: dir.join("settings.json"),
-        state_dir: dir,
-    }
+    Inputs::beside(ledger, explicit)
 }
 
 /// Loads the policy in force and records a change in the local log; the
