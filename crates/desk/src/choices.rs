@@ -86,3 +86,63 @@ pub fn delete_data(
         server_deleted,
     })
 }
+
+/// When a pause asked for now ends: after `minutes`, at the next local
+/// midnight in `tz`, or never (`None`: until resumed).
+pub fn pause_end(
+    now: jiff::Timestamp,
+    minutes: Option<u32>,
+    until_tomorrow: bool,
+    tz: &jiff::tz::TimeZone,
+) -> Result<Option<i64>, DeskError> {
+    if until_tomorrow {
+        let tomorrow = now.to_zoned(tz.clone()).date().tomorrow()?;
+        return Ok(Some(
+            tomorrow.to_zoned(tz.clone())?.timestamp().as_millisecond(),
+        ));
+    }
+    Ok(minutes.map(|m| now.as_millisecond() + i64::from(m) * 60_000))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pauses_end_after_minutes_at_midnight_or_never() {
+        let now: jiff::Timestamp = "2026-03-10T20:30:00Z".parse().expect("time");
+        let paris = jiff::tz::TimeZone::get("Europe/Paris").expect("zone");
+        let ms = |s: &str| s.parse::<jiff::Timestamp>().expect("time").as_millisecond();
+        assert_eq!(
+            pause_end(now, Some(60), false, &paris).expect("end"),
+            Some(ms("2026-03-10T21:30:00Z"))
+        );
+        assert_eq!(
+            pause_end(now, None, true, &paris).expect("end"),
+            Some(ms("2026-03-10T23:00:00Z"))
+        );
+        assert_eq!(pause_end(now, None, false, &paris).expect("end"), None);
+    }
+
+    #[test]
+    fn an_employee_setting_is_checked_and_written_whole() {
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("settings.json");
+        set_employee_key(&path, "granularity", Value::String("week".into())).expect("set");
+        set_employee_key(&path, "retention_days", Value::from(30)).expect("set");
+        let doc: Value =
+            serde_json::from_slice(&std::fs::read(&path).expect("read")).expect("json");
+        assert_eq!(
+            doc,
+            serde_json::json!({"granularity": "week", "retention_days": 30})
+        );
+        let bad = set_employee_key(&path, "granularity", Value::String("minute".into()));
+        assert!(matches!(bad, Err(DeskError::Invalid(_))), "{bad:?}");
+        let kept: Value =
+            serde_json::from_slice(&std::fs::read(&path).expect("read")).expect("json");
+        assert_eq!(
+            kept["granularity"], "week",
+            "a refused value is not written"
+        );
+    }
+}

@@ -14,7 +14,7 @@ mod tray;
 mod usage;
 
 pub use about::about;
-pub use choices::{DeletedView, delete_data, set_consent, set_employee_key};
+pub use choices::{DeletedView, delete_data, pause_end, set_consent, set_employee_key};
 pub use export::{export_csv, export_json};
 pub use preview::{Preview, PreviewPayload, preview};
 pub use prices::{PRICES_AS_OF, Price, cost, price_of};
