@@ -110,8 +110,9 @@ test("the app shows exact totals live, the preview's bytes, consent, and never a
     const s = `/session/${session.sessionId}`;
     sessionUrl = s;
     const find = async (css) => (await wd("POST", `${s}/element`, { using: "css selector", value: css }))[ELEMENT];
-    const text = async (css) => wd("GET", `${s}/element/${await find(css)}/text`);
-    const click = async (css) => wd("POST", `${s}/element/${await find(css)}/click`, {});
+    const text = async (css) => wd("GET", `${s}/element/${await until(css, () => find(css), 10_000)}/text`);
+    // Views load their data asynchronously: wait for what is clicked.
+    const click = async (css) => wd("POST", `${s}/element/${await until(css, () => find(css), 10_000)}/click`, {});
     const source = async () => wd("GET", `${s}/source`);
     const shot = async (name) => fs.writeFileSync(path.join(SHOTS, `${name}.png`), Buffer.from(await wd("GET", `${s}/screenshot`), "base64"));
     const noCanary = async (where) => assert.ok(!(await source()).includes(CANARY), `canary in the DOM (${where})`);
