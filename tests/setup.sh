@@ -24,6 +24,12 @@ if ((${#missing[@]})); then
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
+# Node 20 comes with these machines; a machine without it gets Debian's.
+if ! command -v npm >/dev/null; then
+    echo "== installing nodejs and npm"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
+fi
+
 export PATH="$HOME/.cargo/bin:$PATH"
 if ! tauri-driver --help >/dev/null 2>&1; then
     echo "== installing tauri-driver 2.1.0"
