@@ -61,10 +61,7 @@ fn now() -> Timestamp {
 }
 
 fn zone(state: &AppState) -> Reply<TimeZone> {
-    let name = state.with_agent(|a| a.policy().resolved.timezone.clone())?;
-    Ok(name
-        .and_then(|z| TimeZone::get(&z).ok())
-        .unwrap_or_else(TimeZone::system))
+    state.with_agent(|a| a.policy().resolved.zone())
 }
 
 pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static {

@@ -81,41 +81,29 @@ fn clicked(app: &AppHandle, id: &str) {
     let Some(state) = app.try_state::<AppState>() else {
         return;
     };
-    let now = jiff::Timestamp::now();
-    let zone = jiff::tz::TimeZone::system();
-    let result = match id {
-        "open" | "upload_on" => {
-            // Turning uploads on needs the explanation and the choice of
-            // what to include: the window's settings give both.
-            window::show(app);
-            Ok(())
-        }
-        "pause_hour" | "pause_tomorrow" => {
-            let until = tokentally_desk::pause_end(now, Some(60), id == "pause_tomorrow", &zone);
-            match until {
-                Ok(until) => state
-                    .with_agent(|a| a.pause(until).map_err(|e| e.to_string()))
-                    .map_err(|e| e.to_string())
-                    .and_then(|r| r),
-                Err(e) => Err(e.to_string()),
-            }
-        }
-        "resume" => state
-            .with_agent(|a| a.resume().map_err(|e| e.to_string()))
-            .map_err(|e| e.to_string())
-            .and_then(|r| r),
-        "upload_off" => {
-            tokentally_desk::set_consent(&mut state.store(), false, None, now.as_millisecond())
-                .map_err(|e| e.to_string())
-        }
-        "quit" => {
-            app.exit(0);
-            Ok(())
-        }
-        _ => Ok(()),
-    };
-    if let Err(e) = result {
+    if let Err(e) = act(app, &state, id) {
         tracing::warn!("Tray action {id} failed: {e}");
     }
     refresh(app);
+}
+
+fn act(app: &AppHandle, state: &AppState, id: &str) -> Result<(), Box<dyn std::error::Error>> {
+    let now = jiff::Timestamp::now();
+    match id {
+        // Turning uploads on needs the explanation and the choice of what
+        // to include: the window's settings give both.
+        "open" | "upload_on" => window::show(app),
+        "pause_hour" | "pause_tomorrow" => {
+            let zone = state.with_agent(|a| a.policy().resolved.zone())?;
+            let until = tokentally_desk::pause_end(now, Some(60), id == "pause_tomorrow", &zone)?;
+            state.with_agent(|a| a.pause(until))??;
+        }
+        "resume" => state.with_agent(|a| a.resume())??,
+        "upload_off" => {
+            tokentally_desk::set_consent(&mut state.store(), false, None, now.as_millisecond())?
+        }
+        "quit" => app.exit(0),
+        _ => {}
+    }
+    Ok(())
 }

@@ -9,7 +9,7 @@ use tokentally_policy::{Granularity, ModelNames, UploadMode};
 use tokentally_server::{BlockingAdmin, RunningServer, ServerConfig};
 use tokentally_store::{ConsentChange, Store};
 use tokentally_upload::{
-    Consent, CycleReport, Http, MemoryVault, Plan, UploadConfig, UploadError, current,
+    BucketId, Consent, CycleReport, Http, MemoryVault, Plan, UploadConfig, UploadError, current,
     delete_remote, enroll, pending, upload_cycle,
 };
 
@@ -142,25 +142,8 @@ impl World {
         panic!("still failing after 10 cycles");
     }
 
-    fn server_revisions(&self) -> BTreeMap<(i64, String, String, String), u64> {
-        self.admin
-            .buckets()
-            .unwrap()
-            .into_iter()
-            .map(|s| {
-                let b = s.bucket;
-                let key = (
-                    b.start,
-                    b.period.as_str().to_owned(),
-                    b.tool.0.as_str().to_owned(),
-                    b.model.as_str().to_owned(),
-                );
-                (key, b.revision)
-            })
-            .collect()
-    }
-
-    fn server_buckets(&self) -> BTreeMap<(i64, String, String, String), [u64; 8]> {
+    /// Every bucket the server holds: its numbers and revision, by id.
+    fn server_rows(&self) -> BTreeMap<BucketId, ([u64; 8], u64)> {
         self.admin
             .buckets()
             .unwrap()
@@ -183,8 +166,22 @@ impl World {
                     b.calls_reported,
                     b.calls_estimated,
                 ];
-                (key, n)
+                (key, (n, b.revision))
             })
+            .collect()
+    }
+
+    fn server_revisions(&self) -> BTreeMap<BucketId, u64> {
+        self.server_rows()
+            .into_iter()
+            .map(|(k, (_, r))| (k, r))
+            .collect()
+    }
+
+    fn server_buckets(&self) -> BTreeMap<BucketId, [u64; 8]> {
+        self.server_rows()
+            .into_iter()
+            .map(|(k, (n, _))| (k, n))
             .collect()
     }
 

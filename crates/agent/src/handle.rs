@@ -103,7 +103,7 @@ impl AgentHandle {
     /// after calls were counted or the day changed.
     pub fn today(&self) -> Today {
         let (_, policy) = self.shared.policy();
-        let zone = today::zone(policy.resolved.timezone.as_deref());
+        let zone = policy.resolved.zone();
         let (day, start, end) = today::day_of(jiff::Timestamp::now(), &zone);
         if let Some(fresh) = self.shared.board.today_if_fresh(&day) {
             return fresh;

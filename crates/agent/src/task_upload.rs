@@ -33,9 +33,8 @@ pub(crate) fn run(shared: &Arc<Shared>) -> Result<Exit, String> {
     let mut was_on = false;
     let mut ticks = 0u32;
     loop {
-        let (_, policy) = shared.policy();
-        let config = UploadConfig::from_policy(&policy.resolved);
         if ticks.is_multiple_of(CONSENT_EVERY) {
+            let (_, policy) = shared.policy();
             let on = consent_on(&store)?;
             // Turned on just now: upload at once rather than at the next hour.
             if on && !was_on {
@@ -54,6 +53,8 @@ pub(crate) fn run(shared: &Arc<Shared>) -> Result<Exit, String> {
             due = Instant::now();
         }
         if Instant::now() >= due && status.state == "on" {
+            // Decided when due, not each tick: it reads the time zone database.
+            let config = UploadConfig::from_policy(&shared.policy().1.resolved);
             let wait = match (&config, vault_of(&mut vault)) {
                 (Ok(config), Ok(vault)) => attempt(
                     &mut store,

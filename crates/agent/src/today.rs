@@ -5,12 +5,6 @@ use tokentally_store::{SlotQuery, Store, StoreError};
 
 use crate::status::Today;
 
-/// The zone of day buckets: the policy's, else the laptop's.
-pub(crate) fn zone(name: Option<&str>) -> TimeZone {
-    name.and_then(|n| TimeZone::get(n).ok())
-        .unwrap_or_else(TimeZone::system)
-}
-
 /// The local day containing `now`: its name and its bounds in ms.
 pub(crate) fn day_of(now: Timestamp, zone: &TimeZone) -> (String, i64, i64) {
     let here = Zoned::new(now, zone.clone());

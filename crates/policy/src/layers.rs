@@ -46,6 +46,14 @@ pub struct Resolved {
 }
 
 impl Resolved {
+    /// The zone of day buckets: the policy's, else the laptop's.
+    pub fn zone(&self) -> jiff::tz::TimeZone {
+        self.timezone
+            .as_deref()
+            .and_then(|z| jiff::tz::TimeZone::get(z).ok())
+            .unwrap_or_else(jiff::tz::TimeZone::system)
+    }
+
     /// Whether a tool's logs may be read at all.
     pub fn sanctions(&self, tool: Tool) -> bool {
         self.sanctioned_tools.contains(&tool)

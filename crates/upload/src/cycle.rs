@@ -79,9 +79,16 @@ fn send_pending(
     now_ms: i64,
     report: &mut CycleReport,
 ) -> Result<bool, UploadError> {
+    // One keychain read per cycle, not one per payload.
+    let mut server_token: Option<String> = None;
     for (base, prepared) in pending(store, config, now_ms)? {
         let (url, token) = match prepared.sink {
-            Sink::Server => (join(&base, "/v1/usage"), Some(token(store, vault, &base)?)),
+            Sink::Server => {
+                if server_token.is_none() {
+                    server_token = Some(credentials(store, vault, &base)?.1);
+                }
+                (join(&base, "/v1/usage"), server_token.clone())
+            }
             Sink::Otlp => (base.clone(), None),
         };
         let sink = prepared.sink.as_str();
@@ -127,17 +134,21 @@ fn send_pending(
     Ok(false)
 }
 
-/// The device token for `server`, from the keychain.
-pub(crate) fn token(
+/// This device's id at `server` and its token, from the keychain.
+pub(crate) fn credentials(
     store: &Store,
     vault: &dyn TokenVault,
     server: &str,
-) -> Result<String, UploadError> {
+) -> Result<(String, String), UploadError> {
     let not_enrolled = || UploadError::NotEnrolled(server.to_owned());
-    let enrollment = store.enrollment(server)?.ok_or_else(not_enrolled)?;
-    vault
-        .get(&account(&enrollment.device_id, server))?
-        .ok_or_else(not_enrolled)
+    let device = store
+        .enrollment(server)?
+        .ok_or_else(not_enrolled)?
+        .device_id;
+    let token = vault
+        .get(&account(&device, server))?
+        .ok_or_else(not_enrolled)?;
+    Ok((device, token))
 }
 
 fn ended(

@@ -4,7 +4,7 @@
 use tokentally_store::{Enrollment, Store};
 use tokentally_wire::{DeleteReply, EnrollReply, EnrollRequest};
 
-use crate::{Http, Reply, TokenVault, UploadError, account, check_url, cycle::token, join};
+use crate::{Http, Reply, TokenVault, UploadError, account, check_url, cycle::credentials, join};
 
 /// Exchanges `code` for a device token at `server`; the token goes to the
 /// vault, the device id to the ledger.
@@ -62,11 +62,7 @@ pub fn delete_remote(
     server: &str,
 ) -> Result<u64, UploadError> {
     let server = server.trim_end_matches('/');
-    let token = token(store, vault, server)?;
-    let device = store
-        .enrollment(server)?
-        .ok_or_else(|| UploadError::NotEnrolled(server.to_owned()))?
-        .device_id;
+    let (device, token) = credentials(store, vault, server)?;
     match http.delete(
         &join(server, &format!("/v1/devices/{device}/usage")),
         &token,

@@ -1,7 +1,7 @@
 //! `tokentally pause` and `tokentally resume`: written to the ledger, so a
 //! running agent (or any later scan) honours them.
 
-use jiff::{Timestamp, Zoned, tz::TimeZone};
+use jiff::{Timestamp, Zoned};
 use tokentally_policy::Effective;
 use tokentally_store::Store;
 
@@ -9,24 +9,13 @@ use crate::{args::PauseArgs, output};
 
 pub fn pause(store: &mut Store, args: &PauseArgs, policy: &Effective) -> anyhow::Result<()> {
     let now = Timestamp::now();
-    let zone = policy
-        .resolved
-        .timezone
-        .as_deref()
-        .and_then(|z| TimeZone::get(z).ok())
-        .unwrap_or_else(TimeZone::system);
-    let until = if let Some(d) = args.duration {
-        Some(now.checked_add(d)?)
-    } else if args.until_tomorrow {
-        Some(
-            Zoned::new(now, zone.clone())
-                .date()
-                .tomorrow()?
-                .to_zoned(zone.clone())?
-                .timestamp(),
-        )
-    } else {
-        None
+    let zone = policy.resolved.zone();
+    let until = match args.duration {
+        Some(d) => Some(now.checked_add(d)?),
+        // Until the next local midnight, or until resumed: as the app does.
+        None => tokentally_desk::pause_end(now, None, args.until_tomorrow, &zone)?
+            .map(Timestamp::from_millisecond)
+            .transpose()?,
     };
     store.pause(now.as_millisecond(), until.map(|t| t.as_millisecond()))?;
     let when = match until {

@@ -40,7 +40,11 @@ fn enable(
     let from_ms = if include_past {
         None
     } else if let Some(day) = since {
-        Some(day.to_zoned(zone(policy))?.timestamp().as_millisecond())
+        Some(
+            day.to_zoned(policy.resolved.zone())?
+                .timestamp()
+                .as_millisecond(),
+        )
     } else {
         Some(now)
     };
@@ -103,7 +107,8 @@ fn now(store: &mut Store, policy: &Effective) -> anyhow::Result<()> {
 
 fn status(store: &Store, json: bool, policy: &Effective) -> anyhow::Result<()> {
     let r = &policy.resolved;
-    let consent = Consent::new(&store.consent()?);
+    let changes = store.consent()?;
+    let consent = Consent::new(&changes);
     let pending_buckets = UploadConfig::from_policy(r)
         .ok()
         .and_then(|c| pending(store, &c, Timestamp::now().as_millisecond()).ok())
@@ -121,7 +126,7 @@ fn status(store: &Store, json: bool, policy: &Effective) -> anyhow::Result<()> {
             "otlp_url": r.otlp_url,
             "enrolled": enrollment,
             "pending_buckets": pending_buckets,
-            "consent": store.consent()?,
+            "consent": changes,
             "last_upload": last,
         });
         output::line(&serde_json::to_string_pretty(&value)?)?;
@@ -226,13 +231,4 @@ fn table(batch: &UsageBatch) -> String {
         );
     }
     out
-}
-
-fn zone(policy: &Effective) -> TimeZone {
-    policy
-        .resolved
-        .timezone
-        .as_deref()
-        .and_then(|z| TimeZone::get(z).ok())
-        .unwrap_or_else(TimeZone::system)
 }

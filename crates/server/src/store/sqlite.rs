@@ -93,6 +93,18 @@ fn bucket_at(row: &rusqlite::Row<'_>, at: usize) -> rusqlite::Result<Result<Buck
     ))
 }
 
+/// Reads a device's `id, enrolled_ms, revoked_ms, person, team` (columns 0 to 4).
+fn device_at(r: &rusqlite::Row<'_>) -> rusqlite::Result<DeviceInfo> {
+    Ok(DeviceInfo {
+        id: r.get(0)?,
+        enrolled_ms: r.get(1)?,
+        revoked_ms: r.get(2)?,
+        person: r.get(3)?,
+        team: r.get(4)?,
+        buckets: 0,
+    })
+}
+
 impl SqliteStore {
     pub(crate) async fn open(path: PathBuf) -> Result<Self, ServerError> {
         tokio::task::spawn_blocking(move || {
@@ -353,19 +365,7 @@ impl SqliteStore {
                  (SELECT COUNT(*) FROM buckets b WHERE b.device_id = d.id) \
                  FROM devices d ORDER BY d.id",
             )?;
-            let rows = stmt.query_map([], |r| {
-                Ok((
-                    DeviceInfo {
-                        id: r.get(0)?,
-                        enrolled_ms: r.get(1)?,
-                        revoked_ms: r.get(2)?,
-                        person: r.get(3)?,
-                        team: r.get(4)?,
-                        buckets: 0,
-                    },
-                    r.get::<_, i64>(5)?,
-                ))
-            })?;
+            let rows = stmt.query_map([], |r| Ok((device_at(r)?, r.get::<_, i64>(5)?)))?;
             rows.map(|row| {
                 let (mut d, n) = row?;
                 d.buckets = count(n)?;
@@ -463,19 +463,7 @@ impl SqliteStore {
                      FROM buckets b JOIN devices d ON d.id = b.device_id \
                      ORDER BY d.id, b.start, b.period, b.tool, b.model"
                 ))?;
-                let rows = stmt.query_map([], |r| {
-                    Ok((
-                        DeviceInfo {
-                            id: r.get(0)?,
-                            enrolled_ms: r.get(1)?,
-                            revoked_ms: r.get(2)?,
-                            person: r.get(3)?,
-                            team: r.get(4)?,
-                            buckets: 0,
-                        },
-                        bucket_at(r, 5)?,
-                    ))
-                })?;
+                let rows = stmt.query_map([], |r| Ok((device_at(r)?, bucket_at(r, 5)?)))?;
                 rows.map(|row| {
                     let (d, b) = row?;
                     Ok((d, b?))

@@ -266,20 +266,12 @@ pub struct CountedCall {
     pub provenance: tokentally_event::Provenance,
 }
 
-/// Visits every counted call at or after `from_ms`.
-pub(crate) fn each_counted(
-    conn: &Connection,
-    from_ms: i64,
-    visit: &mut dyn FnMut(CountedCall),
-) -> rusqlite::Result<()> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT at_ms, tool, model, input, cache_read, cache_write, output, reasoning, provenance
-         FROM events WHERE counted = 1 AND at_ms >= ?1",
-    )?;
-    let mut rows = stmt.query(params![from_ms])?;
-    while let Some(r) = rows.next()? {
+impl CountedCall {
+    /// Reads the columns `at_ms, tool, model, input, cache_read,
+    /// cache_write, output, reasoning, provenance` (the first nine).
+    fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
         let number = |i: usize| r.get::<_, i64>(i).map(|n| n as u64);
-        visit(CountedCall {
+        Ok(CountedCall {
             at_ms: r.get(0)?,
             tool: r.get(1)?,
             model: r.get(2)?,
@@ -292,7 +284,23 @@ pub(crate) fn each_counted(
             },
             provenance: tokentally_event::Provenance::from_code(r.get(8)?)
                 .unwrap_or(tokentally_event::Provenance::Estimated),
-        });
+        })
+    }
+}
+
+/// Visits every counted call at or after `from_ms`.
+pub(crate) fn each_counted(
+    conn: &Connection,
+    from_ms: i64,
+    visit: &mut dyn FnMut(CountedCall),
+) -> rusqlite::Result<()> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT at_ms, tool, model, input, cache_read, cache_write, output, reasoning, provenance
+         FROM events WHERE counted = 1 AND at_ms >= ?1",
+    )?;
+    let mut rows = stmt.query(params![from_ms])?;
+    while let Some(r) = rows.next()? {
+        visit(CountedCall::from_row(r)?);
     }
     Ok(())
 }
@@ -317,28 +325,13 @@ pub(crate) fn recent(conn: &Connection, limit: usize) -> rusqlite::Result<Vec<Re
          WHERE e.counted = 1 ORDER BY e.at_ms DESC LIMIT ?1",
     )?;
     let rows = stmt.query_map(params![limit as i64], |r| {
-        let number = |i: usize| r.get::<_, i64>(i).map(|n| n as u64);
-        let file_id: i64 = r.get(9)?;
         let path: Option<Vec<u8>> = r.get(11)?;
         let source = tokentally_event::SourceRef {
-            file_id,
-            offset: number(10)?,
+            file_id: r.get(9)?,
+            offset: r.get::<_, i64>(10)? as u64,
         };
         Ok(RecentCall {
-            call: CountedCall {
-                at_ms: r.get(0)?,
-                tool: r.get(1)?,
-                model: r.get(2)?,
-                tokens: tokentally_event::Tokens {
-                    input: number(3)?,
-                    cache_read: number(4)?,
-                    cache_write: number(5)?,
-                    output: number(6)?,
-                    reasoning: number(7)?,
-                },
-                provenance: tokentally_event::Provenance::from_code(r.get(8)?)
-                    .unwrap_or(tokentally_event::Provenance::Estimated),
-            },
+            call: CountedCall::from_row(r)?,
             via: source.via(),
             source: path.map(|p| (super::checkpoints::path_from_bytes(p), source.offset)),
         })
