@@ -13,6 +13,7 @@ packages=(
     xvfb xauth webkit2gtk-driver imagemagick
     # The keychain (Secret Service) and the server's second store.
     dbus dbus-x11 gnome-keyring libsecret-tools postgresql
+    rpm binutils
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -12,6 +12,9 @@ mod window;
 
 use tauri::{Emitter, Manager, RunEvent};
 
+/// The argument of every start at login.
+const AUTOSTART_FLAG: &str = "--autostart";
+
 fn main() {
     if let Err(e) = run() {
         eprintln!("TokenTally could not start: {e:#}");
@@ -20,14 +23,23 @@ fn main() {
 }
 
 fn run() -> anyhow::Result<()> {
+    // The packages start the app at every login (XDG autostart, a
+    // LaunchAgent); the policy decides whether it stays.
+    if std::env::args().any(|a| a == AUTOSTART_FLAG) && !state::starts_at_login()? {
+        return Ok(());
+    }
     let app = tauri::Builder::default()
-        // First: a second launch only opens the first one's window.
-        .plugin(tauri_plugin_single_instance::init(|app, _, _| {
-            window::show(app)
+        // First: a second launch only opens the first one's window, unless
+        // it is a login start (both the per-user and the package's system
+        // autostart entries may fire; neither should pop the window up).
+        .plugin(tauri_plugin_single_instance::init(|app, args, _| {
+            if !args.iter().any(|a| a == AUTOSTART_FLAG) {
+                window::show(app)
+            }
         }))
         .plugin(tauri_plugin_autostart::init(
             tauri_plugin_autostart::MacosLauncher::LaunchAgent,
-            None,
+            Some(vec![AUTOSTART_FLAG]),
         ))
         .invoke_handler(commands::handler())
         .setup(|app| {

@@ -34,15 +34,25 @@ fn ledger_path() -> anyhow::Result<PathBuf> {
     Ok(dir.join("tokentally.db"))
 }
 
+fn policy_inputs(ledger: &std::path::Path) -> Inputs {
+    let explicit = std::env::var_os("TOKENTALLY_POLICY").map(PathBuf::from);
+    Inputs::beside(ledger, explicit)
+}
+
+/// Whether the policy wants TokenTally started at login, read without
+/// starting anything (a login start the policy refuses ends here).
+pub fn starts_at_login() -> anyhow::Result<bool> {
+    let ledger = ledger_path()?;
+    Ok(tokentally_policy::load(&policy_inputs(&ledger))
+        .resolved
+        .autostart)
+}
+
 impl AppState {
     pub fn start() -> anyhow::Result<AppState> {
         let ledger = ledger_path()?;
-        let explicit = std::env::var_os("TOKENTALLY_POLICY").map(PathBuf::from);
-        let mut config = AgentConfig::new(
-            ledger.clone(),
-            Inputs::beside(&ledger, explicit),
-            Env::from_process(),
-        );
+        let mut config =
+            AgentConfig::new(ledger.clone(), policy_inputs(&ledger), Env::from_process());
         // Without a keychain the app still counts; uploads say why they cannot run.
         let vault: Option<Arc<dyn TokenVault>> = match Keychain::platform() {
             Ok(k) => Some(Arc::new(k)),

@@ -286,7 +286,7 @@ fn every_example_policy_is_valid_and_complete() {
     let known = crate::parse::known_keys();
     let missing: Vec<&String> = known
         .iter()
-        .filter(|k| json.get(k.as_str()).is_none() && k.as_str() != "granularity")
+        .filter(|k| json.get(k.as_str()).is_none())
         .collect();
     assert!(missing.is_empty(), "{missing:?}");
 }

@@ -24,6 +24,8 @@ pub enum RegData {
 const BOOLEAN_KEYS: &[&str] = &["autostart"];
 /// Keys whose string form is a list (a REG_SZ of comma-separated ids).
 const LIST_KEYS: &[&str] = &["sanctioned_tools"];
+/// Keys too structured for one registry value: a REG_SZ holding JSON.
+const JSON_KEYS: &[&str] = &["sources", "upstreams"];
 
 /// The values of the policy key as a JSON document.
 pub fn registry_to_json(values: &[(String, RegData)]) -> Result<Value, String> {
@@ -39,6 +41,8 @@ pub fn registry_to_json(values: &[(String, RegData)]) -> Result<Value, String> {
     }
     for (name, data) in values.iter().filter(|(n, _)| n != "Policy") {
         let value = match data {
+            RegData::Sz(s) if JSON_KEYS.contains(&name.as_str()) => serde_json::from_str(s)
+                .map_err(|e| format!("the `{name}` value must hold JSON: {e}"))?,
             RegData::Dword(n) if BOOLEAN_KEYS.contains(&name.as_str()) => Value::Bool(*n != 0),
             RegData::Dword(n) => Value::Number((*n).into()),
             RegData::Qword(n) => Value::Number((*n).into()),
@@ -173,5 +177,45 @@ mod tests {
             json!({"upload": "opt-in", "proxy_port": 2, "sanctioned_tools": ["codex"]})
         );
         assert!(registry_to_json(&[("Policy".into(), RegData::Dword(1))]).is_err());
+    }
+
+    #[test]
+    fn structured_keys_are_json_strings() {
+        let values = vec![
+            (
+                "sources".to_owned(),
+                RegData::Sz(r#"{"copilot":"proxy"}"#.into()),
+            ),
+            (
+                "upstreams".to_owned(),
+                RegData::Sz(
+                    r#"[{"name":"az","url":"https://a.example.com","api":"openai"}]"#.into(),
+                ),
+            ),
+        ];
+        assert_eq!(
+            registry_to_json(&values).unwrap(),
+            json!({"sources": {"copilot": "proxy"},
+                   "upstreams": [{"name": "az", "url": "https://a.example.com", "api": "openai"}]})
+        );
+        let bad = registry_to_json(&[("sources".into(), RegData::Sz("copilot=proxy".into()))]);
+        assert!(bad.unwrap_err().contains("`sources` value must hold JSON"));
+    }
+
+    /// The conversions above must cover every key of a type a single string
+    /// or number cannot carry, so a new key cannot silently arrive as text.
+    #[test]
+    fn conversions_cover_the_schema() {
+        let schema: serde_json::Value = serde_json::from_str(&crate::schema()).unwrap();
+        for (key, prop) in schema["properties"].as_object().unwrap() {
+            let types = prop["type"].to_string();
+            if types.contains("boolean") {
+                assert!(BOOLEAN_KEYS.contains(&key.as_str()), "{key} is a boolean");
+            } else if types.contains("array") && prop["items"]["$ref"] == "#/$defs/ToolId" {
+                assert!(LIST_KEYS.contains(&key.as_str()), "{key} is a list of ids");
+            } else if types.contains("array") || types.contains("object") {
+                assert!(JSON_KEYS.contains(&key.as_str()), "{key} is structured");
+            }
+        }
     }
 }
