@@ -54,6 +54,7 @@ impl World {
             .unwrap(),
             retention_days: 400,
             interval: Duration::from_secs(3600),
+            enrollment_code: None,
         };
         let vault = MemoryVault::default();
         let http = Http::new().unwrap();
@@ -473,4 +474,86 @@ fn the_otlp_export_carries_the_same_totals_as_cumulative_runs() {
         collector.bodies().len() >= 2,
         "the late call was sent again"
     );
+}
+
+#[test]
+fn a_laptop_deployed_with_the_policys_code_enrolls_at_its_first_upload_after_consent() {
+    let w = World::new(false);
+    // Another laptop: its own ledger and keychain, and the policy's code.
+    let laptop = |name: &str| {
+        let store = Store::open(&w.dir.path().join(name)).unwrap();
+        (store, MemoryVault::default())
+    };
+    let mut config = w.config.clone();
+    config.enrollment_code = Some(w.admin.issue_code(Duration::from_secs(3600)).unwrap());
+    let (mut store, vault) = laptop("second.sqlite");
+    let mut call = UsageEvent::logged(
+        Tool::Codex,
+        now(),
+        Key::of(&[b"s"]),
+        Key::of(&[b"deployed"]),
+        Model::new("gpt-5.2-codex"),
+        Tokens {
+            input: 5,
+            cache_read: 0,
+            cache_write: 0,
+            output: 6,
+            reasoning: 0,
+        },
+    );
+    call.provenance = Provenance::Log;
+    store.commit_live(vec![call], None).unwrap();
+
+    let before = w.relay.connections();
+    let cycle = |store: &mut Store, vault: &MemoryVault| {
+        upload_cycle(store, &config, vault, &w.http, now())
+    };
+    assert!(matches!(
+        cycle(&mut store, &vault),
+        Err(UploadError::Off(_))
+    ));
+    assert_eq!(
+        w.relay.connections(),
+        before,
+        "no enrollment before consent"
+    );
+    assert!(store.enrollment(&w.relay.url()).unwrap().is_none());
+
+    let consent = ConsentChange {
+        at_ms: now(),
+        enabled: true,
+        from_ms: None,
+    };
+    store.record_consent(&consent).unwrap();
+    let report = cycle(&mut store, &vault).unwrap();
+    assert_eq!(
+        (report.sent, report.buckets),
+        (1, 1),
+        "enrolled, then uploaded"
+    );
+    let device = store.enrollment(&w.relay.url()).unwrap().unwrap().device_id;
+    let token = {
+        use tokentally_upload::TokenVault;
+        vault.get(&tokentally_upload::account(&device, &w.relay.url()))
+    };
+    assert!(token.unwrap().is_some(), "the token is in the keychain");
+    assert_eq!(cycle(&mut store, &vault).unwrap().sent, 0, "enrolled once");
+
+    // The code is spent: a third laptop with it is refused, and says so.
+    let (mut third, third_vault) = laptop("third.sqlite");
+    third.record_consent(&consent).unwrap();
+    let mut late = UsageEvent::logged(
+        Tool::Codex,
+        now(),
+        Key::of(&[b"s"]),
+        Key::of(&[b"third"]),
+        Model::new("gpt-5.2-codex"),
+        Tokens::default(),
+    );
+    late.provenance = Provenance::Log;
+    third.commit_live(vec![late], None).unwrap();
+    assert!(matches!(
+        cycle(&mut third, &third_vault),
+        Err(UploadError::Refused { .. })
+    ));
 }

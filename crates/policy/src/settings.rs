@@ -41,7 +41,10 @@ pub struct Settings {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schemars(range(min = 5, max = 1440))]
     pub upload_interval_minutes: Option<u32>,
-    /// A one-time code exchanged for this device's token at enrollment.
+    /// An enrollment code (one device's, or a fleet code from
+    /// `tokentally-server admin issue-code --fleet N`), exchanged for this
+    /// device's own token at its first upload after the employee opts in;
+    /// the token is kept in the OS keychain.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub enrollment_code: Option<String>,
     /// The finest time bucket an upload may use. The employee may choose a
@@ -58,9 +61,11 @@ pub struct Settings {
     pub model_names: Option<ModelNames>,
     /// Loopback port of the API proxy. Default: 47310.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1))]
     pub proxy_port: Option<u16>,
     /// Loopback port of the OpenTelemetry receiver. Default: 47318.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1))]
     pub receiver_port: Option<u16>,
     /// Extra upstreams the proxy forwards to (Azure OpenAI, a company
     /// gateway), each under `/<name>/`.

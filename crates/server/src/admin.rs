@@ -63,16 +63,36 @@ impl BlockingAdmin {
 
     /// `count` single-use codes valid for `ttl`, in one transaction.
     pub fn issue_codes(&self, count: usize, ttl: Duration) -> Result<Vec<String>, ServerError> {
+        self.insert_codes(count, ttl, 1)
+    }
+
+    /// One code that enrolls up to `devices` devices within `ttl`: the
+    /// `enrollment_code` of a fleet's MDM policy.
+    pub fn issue_fleet_code(&self, devices: u32, ttl: Duration) -> Result<String, ServerError> {
+        let mut codes = self.insert_codes(1, ttl, i64::from(devices))?;
+        codes
+            .pop()
+            .ok_or_else(|| ServerError::Thread("no code issued".to_owned()))
+    }
+
+    fn insert_codes(
+        &self,
+        count: usize,
+        ttl: Duration,
+        uses: i64,
+    ) -> Result<Vec<String>, ServerError> {
         let codes = (0..count)
             .map(|_| new_secret(CODE_PREFIX))
             .collect::<Result<Vec<_>, _>>()?;
         let now = now_ms();
         let ttl_ms = i64::try_from(ttl.as_millis()).unwrap_or(i64::MAX);
         let hashes = codes.iter().map(|c| hash(c)).collect();
-        self.runtime.block_on(
-            self.store
-                .insert_codes(hashes, now, now.saturating_add(ttl_ms)),
-        )?;
+        self.runtime.block_on(self.store.insert_codes(
+            hashes,
+            now,
+            now.saturating_add(ttl_ms),
+            uses,
+        ))?;
         Ok(codes)
     }
 

@@ -67,7 +67,7 @@ struct ServeArgs {
 
 #[derive(Subcommand)]
 enum AdminCommand {
-    /// Print new single-use enrollment codes, one a line.
+    /// Print new enrollment codes, one a line (single use, or one fleet code).
     IssueCode {
         /// How long the codes stay valid: 30m, 12h, 7d, 3600s.
         #[arg(long, default_value = "7d", value_parser = parse_ttl)]
@@ -75,6 +75,10 @@ enum AdminCommand {
         /// How many codes.
         #[arg(long, default_value_t = 1)]
         count: usize,
+        /// One fleet code instead, usable by this many devices (for the
+        /// `enrollment_code` of an MDM policy).
+        #[arg(long, value_name = "DEVICES", conflicts_with = "count")]
+        fleet: Option<u32>,
     },
     /// Print a new admin token for the read API (shown once).
     AddAdmin {
@@ -200,7 +204,17 @@ async fn shutdown_signal() {
 fn admin(db: &str, command: AdminCommand) -> Result<()> {
     let admin = BlockingAdmin::open(db).with_context(|| "opening the database")?;
     match command {
-        AdminCommand::IssueCode { ttl, count } => {
+        AdminCommand::IssueCode {
+            ttl,
+            fleet: Some(devices),
+            ..
+        } => {
+            if devices == 0 {
+                bail!("--fleet must be at least 1");
+            }
+            println!("{}", admin.issue_fleet_code(devices, ttl)?);
+        }
+        AdminCommand::IssueCode { ttl, count, .. } => {
             if count == 0 {
                 bail!("--count must be at least 1");
             }

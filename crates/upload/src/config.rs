@@ -21,6 +21,9 @@ pub struct UploadConfig {
     pub retention_days: u32,
     /// Time between scheduled uploads.
     pub interval: Duration,
+    /// The policy's enrollment code: used once, at the first upload after
+    /// the employee's consent, when this device is not enrolled yet.
+    pub enrollment_code: Option<String>,
 }
 
 impl UploadConfig {
@@ -33,6 +36,7 @@ impl UploadConfig {
             plan: Plan::from_policy(policy)?,
             retention_days: policy.retention_days,
             interval: Duration::from_secs(u64::from(policy.upload_interval_minutes) * 60),
+            enrollment_code: policy.enrollment_code.clone(),
         })
     }
 

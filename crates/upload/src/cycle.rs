@@ -85,7 +85,7 @@ fn send_pending(
         let (url, token) = match prepared.sink {
             Sink::Server => {
                 if server_token.is_none() {
-                    server_token = Some(credentials(store, vault, &base)?.1);
+                    server_token = Some(credentials_or_enroll(store, config, vault, http, &base)?);
                 }
                 (join(&base, "/v1/usage"), server_token.clone())
             }
@@ -132,6 +132,26 @@ fn send_pending(
         }
     }
     Ok(false)
+}
+
+/// The device token for `server`; a device MDM deployed with the policy's
+/// enrollment code enrolls here, at its first upload: never before the
+/// employee's consent, and the code is never needed again.
+fn credentials_or_enroll(
+    store: &mut Store,
+    config: &UploadConfig,
+    vault: &dyn TokenVault,
+    http: &Http,
+    server: &str,
+) -> Result<String, UploadError> {
+    match (credentials(store, vault, server), &config.enrollment_code) {
+        (Err(UploadError::NotEnrolled(_)), Some(code)) => {
+            crate::enroll(store, vault, http, server, code, now())?;
+            tracing::info!("Enrolled with the policy's enrollment code.");
+            Ok(credentials(store, vault, server)?.1)
+        }
+        (found, _) => Ok(found?.1),
+    }
 }
 
 /// This device's id at `server` and its token, from the keychain.

@@ -47,6 +47,7 @@ fn config(granularity: Granularity) -> UploadConfig {
         .expect("plan"),
         retention_days: 400,
         interval: Duration::from_secs(3600),
+        enrollment_code: None,
     }
 }
 

@@ -83,6 +83,7 @@ fn main() -> anyhow::Result<()> {
         )?,
         retention_days: 400,
         interval: Duration::from_secs(3600),
+        enrollment_code: None,
     };
     let (vault, http) = (MemoryVault::default(), Http::new()?);
     let code = admin.issue_code(Duration::from_secs(60))?;

@@ -168,12 +168,13 @@ impl Store {
         hashes: Vec<String>,
         issued_ms: i64,
         expires_ms: i64,
+        uses: i64,
     ) -> Result<(), ServerError> {
-        dispatch!(self.insert_codes(hashes, issued_ms, expires_ms))
+        dispatch!(self.insert_codes(hashes, issued_ms, expires_ms, uses))
     }
 
-    /// Uses up a code and enrolls the device in one transaction; false when
-    /// the code is unknown, used or expired.
+    /// Takes one use of a code and enrolls the device in one transaction;
+    /// false when the code is unknown, used up or expired.
     pub(crate) async fn enroll(
         &self,
         code_hash: String,

@@ -120,13 +120,14 @@ impl PgStore {
         hashes: Vec<String>,
         issued_ms: i64,
         expires_ms: i64,
+        uses: i64,
     ) -> Result<(), ServerError> {
         self.client()
             .await?
             .execute(
-                "INSERT INTO enrollment_codes (code_hash, issued_ms, expires_ms) \
-                 SELECT h, $2::bigint, $3::bigint FROM UNNEST($1::text[]) AS t(h)",
-                &[&hashes, &issued_ms, &expires_ms],
+                "INSERT INTO enrollment_codes (code_hash, issued_ms, expires_ms, uses_left) \
+                 SELECT h, $2::bigint, $3::bigint, $4::bigint FROM UNNEST($1::text[]) AS t(h)",
+                &[&hashes, &issued_ms, &expires_ms, &uses],
             )
             .await?;
         Ok(())
@@ -141,12 +142,12 @@ impl PgStore {
     ) -> Result<bool, ServerError> {
         let mut client = self.client().await?;
         let tx = client.transaction().await?;
-        // The row lock the UPDATE takes makes a concurrent second use of the
-        // same code find used_ms set and change nothing.
+        // The row lock the UPDATE takes serialises concurrent uses of one
+        // code; each rechecks uses_left on the row the previous one left.
         let used = tx
             .execute(
-                "UPDATE enrollment_codes SET used_ms = $1, device_id = $2 \
-                 WHERE code_hash = $3 AND used_ms IS NULL AND expires_ms > $1",
+                "UPDATE enrollment_codes SET uses_left = uses_left - 1, used_ms = $1, device_id = $2 \
+                 WHERE code_hash = $3 AND uses_left > 0 AND expires_ms > $1",
                 &[&now_ms, &device_id, &code_hash],
             )
             .await?;

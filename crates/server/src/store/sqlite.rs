@@ -152,15 +152,17 @@ impl SqliteStore {
         hashes: Vec<String>,
         issued_ms: i64,
         expires_ms: i64,
+        uses: i64,
     ) -> Result<(), ServerError> {
         self.write(move |c| {
             let tx = c.transaction()?;
             {
                 let mut insert = tx.prepare_cached(
-                    "INSERT INTO enrollment_codes (code_hash, issued_ms, expires_ms) VALUES (?1, ?2, ?3)",
+                    "INSERT INTO enrollment_codes (code_hash, issued_ms, expires_ms, uses_left) \
+                     VALUES (?1, ?2, ?3, ?4)",
                 )?;
                 for h in &hashes {
-                    insert.execute(params![h, issued_ms, expires_ms])?;
+                    insert.execute(params![h, issued_ms, expires_ms, uses])?;
                 }
             }
             tx.commit()?;
@@ -179,8 +181,8 @@ impl SqliteStore {
         self.write(move |c| {
             let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let used = tx.execute(
-                "UPDATE enrollment_codes SET used_ms = ?1, device_id = ?2 \
-                 WHERE code_hash = ?3 AND used_ms IS NULL AND expires_ms > ?1",
+                "UPDATE enrollment_codes SET uses_left = uses_left - 1, used_ms = ?1, device_id = ?2 \
+                 WHERE code_hash = ?3 AND uses_left > 0 AND expires_ms > ?1",
                 params![now_ms, device_id, code_hash],
             )?;
             if used != 1 {

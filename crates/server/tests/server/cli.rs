@@ -129,7 +129,7 @@ fn data_and_schema_survive_a_restart() {
     let versions: i64 = conn
         .query_row("SELECT COUNT(*) FROM schema_migrations", [], |r| r.get(0))
         .expect("ledger");
-    assert_eq!(versions, 1, "each migration ran once");
+    assert_eq!(versions, 2, "each of the two migrations ran once");
     let hashes: Vec<String> = conn
         .prepare("SELECT token_hash FROM devices")
         .expect("prepare")

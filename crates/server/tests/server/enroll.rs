@@ -128,3 +128,51 @@ fn racing_enrollments_share_one_code(backend: Backend) {
     assert_eq!(env.admin.devices().expect("devices").len(), 1);
 }
 both!(racing_enrollments_share_one_code);
+
+fn a_fleet_code_enrolls_as_many_devices_as_it_was_issued_for(backend: Backend) {
+    let env = Env::new(backend);
+    let code = env
+        .admin
+        .issue_fleet_code(5, Duration::from_secs(600))
+        .expect("code");
+    let replies: Vec<(u16, String)> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..8)
+            .map(|_| {
+                s.spawn(|| {
+                    let r = env.http.post("/v1/enroll", None, &enroll_body(&code));
+                    (r.status, r.body)
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("thread"))
+            .collect()
+    });
+    let statuses: Vec<u16> = replies.iter().map(|r| r.0).collect();
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 200).count(),
+        5,
+        "{statuses:?}"
+    );
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 403).count(),
+        3,
+        "{statuses:?}"
+    );
+    // Five devices, each with its own id and token.
+    let mut ids: Vec<String> = replies
+        .iter()
+        .filter(|r| r.0 == 200)
+        .map(|r| {
+            serde_json::from_str::<EnrollReply>(&r.1)
+                .expect("reply")
+                .device_id
+        })
+        .collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), 5);
+    assert_eq!(env.admin.devices().expect("devices").len(), 5);
+}
+both!(a_fleet_code_enrolls_as_many_devices_as_it_was_issued_for);
