@@ -17,6 +17,7 @@ fn main() {
         "resume",
         "export_data",
         "delete_data",
+        "get_access_log",
     ];
     let attributes = tauri_build::Attributes::new()
         .app_manifest(tauri_build::AppManifest::new().commands(commands));

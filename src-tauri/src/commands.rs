@@ -80,6 +80,7 @@ pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static 
         resume,
         export_data,
         delete_data,
+        get_access_log,
     ]
 }
 
@@ -198,5 +199,17 @@ fn delete_data(state: State<'_, AppState>) -> Reply<desk::DeletedView> {
         vault,
         &state.http,
         now,
+    )?)
+}
+
+#[tauri::command]
+fn get_access_log(state: State<'_, AppState>) -> Reply<desk::AccessView> {
+    let policy = state.with_agent(|a| a.policy())?;
+    let vault = state.vault.as_deref();
+    Ok(desk::access_log(
+        &state.store(),
+        &policy.resolved,
+        vault,
+        &state.http,
     )?)
 }

@@ -557,3 +557,64 @@ fn a_laptop_deployed_with_the_policys_code_enrolls_at_its_first_upload_after_con
         Err(UploadError::Refused { .. })
     ));
 }
+
+#[test]
+fn the_employee_sees_who_at_the_company_read_this_devices_data() {
+    let mut w = World::new(true);
+    let dir = w.dir.path().join("policy");
+    let policy = |server: Option<String>| {
+        let inputs = tokentally_policy::Inputs {
+            explicit: None,
+            managed: Vec::new(),
+            employee: dir.join("settings.json"),
+            state_dir: dir.clone(),
+        };
+        let mut p = tokentally_policy::load(&inputs).resolved;
+        p.server_url = server;
+        p
+    };
+    let with_server = policy(Some(w.relay.url()));
+    let log = |w: &World, p: &tokentally_policy::Resolved| {
+        tokentally_desk::access_log(&w.store, p, Some(&w.vault), &w.http).unwrap()
+    };
+    assert_eq!(log(&w, &policy(None)).state, "no_server");
+    let view = log(&w, &with_server);
+    assert_eq!(
+        (view.state, view.entries.len()),
+        ("ok", 0),
+        "nobody read anything yet"
+    );
+
+    w.add_calls(5, 2);
+    w.upload_until_done();
+    // Two reads by people at the company: a report over HTTP, an export.
+    let token = w.admin.issue_admin_token("people-analytics").unwrap();
+    let to = now() / 1000 + 86_400;
+    let url = tokentally_upload::join(
+        &w.relay.url(),
+        &format!("/v1/reports?by=tool&from=0&to={to}"),
+    );
+    assert!(matches!(
+        w.http.get(&url, &token),
+        tokentally_upload::Reply::Ok { .. }
+    ));
+    std::thread::sleep(Duration::from_millis(5));
+    w.admin.export("finance-export").unwrap();
+
+    let view = log(&w, &with_server);
+    assert_eq!(view.state, "ok");
+    let who: Vec<&str> = view.entries.iter().map(|e| e.who.as_str()).collect();
+    assert_eq!(who, ["finance-export", "people-analytics"], "newest first");
+    assert!(
+        view.entries[1].what.contains("tool"),
+        "{:?}",
+        view.entries[1]
+    );
+
+    // A laptop not enrolled asks nothing of the server.
+    let fresh = Store::open(&w.dir.path().join("fresh.sqlite")).unwrap();
+    let before = w.relay.connections();
+    let view = tokentally_desk::access_log(&fresh, &with_server, None, &w.http).unwrap();
+    assert_eq!(view.state, "not_enrolled");
+    assert_eq!(w.relay.connections(), before);
+}

@@ -130,6 +130,14 @@ fn an_employee_enrolls_previews_uploads_exports_and_deletes() {
         preview.starts_with(&shown),
         "uploads show prints the bytes sent"
     );
+    // Who at the company read this device's data: nobody, then an export.
+    let readers = ["uploads", "readers", "--json"];
+    let log: serde_json::Value = serde_json::from_slice(&ok(&readers)).unwrap();
+    assert_eq!(log["entries"], serde_json::json!([]));
+    admin.export("people-analytics").unwrap();
+    let log: serde_json::Value = serde_json::from_slice(&ok(&readers)).unwrap();
+    assert_eq!(log["state"], "ok");
+    assert_eq!(log["entries"][0]["who"], "people-analytics");
     let export_json = ok(&["export", "--format", "json"]);
     let export: serde_json::Value = serde_json::from_slice(&export_json).unwrap();
     assert_eq!(

@@ -84,7 +84,7 @@ pub enum Command {
         #[command(subcommand)]
         command: Option<UploadsCommand>,
         /// Print JSON instead of text.
-        #[arg(long)]
+        #[arg(long, global = true)]
         json: bool,
     },
     /// Export everything TokenTally holds about your usage.
@@ -130,6 +130,8 @@ pub enum UploadsCommand {
         /// The upload's id (from `tokentally uploads`).
         id: i64,
     },
+    /// Who at the company read this device's data (the server's access log).
+    Readers,
 }
 
 /// `tokentally data ...`.

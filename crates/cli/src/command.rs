@@ -21,7 +21,7 @@ use tokentally_store::Store;
 
 use crate::{
     Cli,
-    args::{Command, DataCommand, OtelCommand, PolicyCommand, ProxyCommand},
+    args::{Command, DataCommand, OtelCommand, PolicyCommand, ProxyCommand, UploadsCommand},
     data_dir,
 };
 
@@ -59,6 +59,10 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Enroll { code } => enroll::run(&mut store, code, &policy),
         Command::Upload(command) => upload::run(&mut store, command, &policy),
         Command::Preview { json } => upload::preview(&store, json, &policy),
+        Command::Uploads {
+            command: Some(UploadsCommand::Readers),
+            json,
+        } => uploads::readers(&store, &policy, json),
         Command::Uploads { command, json } => uploads::run(&store, command, json),
         Command::Export { format } => data::export(&store, format),
         Command::Data(DataCommand::Delete { yes, local_only }) => {

@@ -3,6 +3,7 @@
 //! without a webview. The CLI uses the same functions.
 
 mod about;
+mod access;
 mod choices;
 mod export;
 mod preview;
@@ -14,6 +15,7 @@ mod tray;
 mod usage;
 
 pub use about::about;
+pub use access::{AccessView, access_log};
 pub use choices::{DeletedView, delete_data, pause_end, set_consent, set_employee_key};
 pub use export::{export_csv, export_json};
 pub use preview::{Preview, PreviewPayload, preview};

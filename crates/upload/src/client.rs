@@ -100,6 +100,14 @@ impl Http {
         classify(request.send())
     }
 
+    /// GETs with a bearer token.
+    pub fn get(&self, url: &str, bearer: &str) -> Reply {
+        if let Err(e) = check_url(url) {
+            return refused_locally(e);
+        }
+        classify(self.client.get(url).bearer_auth(bearer).send())
+    }
+
     /// DELETEs with a bearer token.
     pub fn delete(&self, url: &str, bearer: &str) -> Reply {
         if let Err(e) = check_url(url) {

@@ -1,8 +1,9 @@
-//! Enrollment: a one-time code for a device token, kept in the keychain;
-//! and asking the server to delete what it holds for this device.
+//! This device's own dealings with the server: enrollment (a code for a
+//! device token, kept in the keychain), asking it to delete what it holds
+//! for this device, and reading who at the company read this device's data.
 
 use tokentally_store::{Enrollment, Store};
-use tokentally_wire::{DeleteReply, EnrollReply, EnrollRequest};
+use tokentally_wire::{AccessLog, DeleteReply, EnrollReply, EnrollRequest};
 
 use crate::{Http, Reply, TokenVault, UploadError, account, check_url, cycle::credentials, join};
 
@@ -69,6 +70,27 @@ pub fn delete_remote(
     ) {
         Reply::Ok { body, .. } => serde_json::from_slice::<DeleteReply>(&body)
             .map(|r| r.deleted)
+            .map_err(|e| UploadError::Transport(format!("unreadable reply: {e}"))),
+        Reply::Retry { detail, .. } => Err(UploadError::Transport(detail)),
+        Reply::Refused { status, detail } => Err(UploadError::Refused { status, detail }),
+    }
+}
+
+/// Every read of this device's data by a company admin, as `server`'s
+/// access log records them, newest first.
+pub fn access_log(
+    store: &Store,
+    vault: &dyn TokenVault,
+    http: &Http,
+    server: &str,
+) -> Result<AccessLog, UploadError> {
+    let server = server.trim_end_matches('/');
+    let (device, token) = credentials(store, vault, server)?;
+    match http.get(
+        &join(server, &format!("/v1/devices/{device}/access-log")),
+        &token,
+    ) {
+        Reply::Ok { body, .. } => serde_json::from_slice::<AccessLog>(&body)
             .map_err(|e| UploadError::Transport(format!("unreadable reply: {e}"))),
         Reply::Retry { detail, .. } => Err(UploadError::Transport(detail)),
         Reply::Refused { status, detail } => Err(UploadError::Refused { status, detail }),

@@ -23,7 +23,7 @@ pub use client::{Http, Reply, check_url, join};
 pub use config::UploadConfig;
 pub use consent::Consent;
 pub use cycle::{CycleReport, pending, upload_cycle};
-pub use enroll::{delete_remote, enroll};
+pub use enroll::{access_log, delete_remote, enroll};
 pub use error::UploadError;
 pub use family::model_family;
 pub use next::{Prepared, Sink, hex, next_upload};
