@@ -7,7 +7,7 @@ use tauri::{
     menu::{Menu, MenuBuilder, MenuItemBuilder},
     tray::TrayIconBuilder,
 };
-use tokentally_desk::{TrayItem, TrayModel, TrayState, tray_model};
+use tokentally_desk::{TrayAction, TrayItem, TrayModel, TrayState, tray_model};
 use tokentally_policy::UploadMode;
 
 use crate::{state::AppState, window};
@@ -88,22 +88,20 @@ fn clicked(app: &AppHandle, id: &str) {
 }
 
 fn act(app: &AppHandle, state: &AppState, id: &str) -> Result<(), Box<dyn std::error::Error>> {
+    let zone = state.with_agent(|a| a.policy().resolved.zone())?;
     let now = jiff::Timestamp::now();
-    match id {
-        // Turning uploads on needs the explanation and the choice of what
-        // to include: the window's settings give both.
-        "open" | "upload_on" => window::show(app),
-        "pause_hour" | "pause_tomorrow" => {
-            let zone = state.with_agent(|a| a.policy().resolved.zone())?;
-            let until = tokentally_desk::pause_end(now, Some(60), id == "pause_tomorrow", &zone)?;
-            state.with_agent(|a| a.pause(until))??;
+    let Some(action) = tokentally_desk::tray_action(id, now, &zone)? else {
+        return Ok(());
+    };
+    match action {
+        TrayAction::OpenWindow => window::show(app),
+        TrayAction::Quit => app.exit(0),
+        core => {
+            let mut store = state.store();
+            state.with_agent(|a| {
+                tokentally_desk::apply_tray_action(core, a, &mut store, now.as_millisecond())
+            })??;
         }
-        "resume" => state.with_agent(|a| a.resume())??,
-        "upload_off" => {
-            tokentally_desk::set_consent(&mut state.store(), false, None, now.as_millisecond())?
-        }
-        "quit" => app.exit(0),
-        _ => {}
     }
     Ok(())
 }

@@ -8,6 +8,9 @@ use crate::{Shared, status::TaskState, supervise::Exit};
 
 /// How often usage is sampled.
 const SAMPLE_EVERY: Duration = Duration::from_secs(10);
+/// A token encoder unused this long is dropped (about 25 MB each); the
+/// next estimate loads it again in about 0.1 s.
+const ENCODER_IDLE: Duration = Duration::from_secs(120);
 /// Over budget this long (in samples) before acting, or back under this
 /// long before lifting: a first scan of a large backlog is allowed its burst.
 const SUSTAINED: usize = 12;
@@ -80,6 +83,9 @@ pub(crate) fn run(shared: &std::sync::Arc<Shared>) -> Result<Exit, String> {
     loop {
         if shared.stop.sleep(SAMPLE_EVERY) {
             return Ok(Exit::Stopped);
+        }
+        if tokentally_estimate::release_idle(ENCODER_IDLE) {
+            tracing::debug!("Released an idle token encoder.");
         }
         let cpu = own::cpu_ticks();
         let (Some(now), Some(before), Some(rss_kib)) = (cpu, last_cpu, own::rss_kib()) else {

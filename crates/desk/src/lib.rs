@@ -12,6 +12,7 @@ mod recent;
 mod redact;
 mod setup;
 mod tray;
+mod tray_action;
 mod usage;
 
 pub use about::about;
@@ -24,6 +25,7 @@ pub use recent::{BucketRef, RecentCallView, recent_calls};
 pub use redact::{redact, redacted_line};
 pub use setup::{otel_lines, proxy_lines};
 pub use tray::{TrayItem, TrayModel, TrayState, compact, tray_model};
+pub use tray_action::{TrayAction, apply_tray_action, tray_action};
 pub use usage::{DayTotals, ModelTotals, ToolTotals, Totals, UsageView, usage};
 
 /// What can go wrong.

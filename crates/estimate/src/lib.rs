@@ -13,7 +13,21 @@
 //!   tends to produce more tokens, Gemini's fewer). Every event counted here
 //!   is labelled `estimated`.
 
-use tiktoken_rs::{CoreBPE, cl100k_base_singleton, o200k_base_singleton};
+use std::{
+    sync::{Arc, Mutex, PoisonError},
+    time::{Duration, Instant},
+};
+
+use tiktoken_rs::CoreBPE;
+
+/// The encodings loaded, each with when it was last used. A long-running
+/// agent drops them when idle ([`release_idle`]): o200k_base alone holds
+/// about 25 MB, and a backfill of Copilot or Cursor logs would otherwise
+/// keep it for the life of the process.
+static LOADED: Mutex<[Slot; 2]> = Mutex::new([None, None]);
+
+/// An encoder and when it was last used.
+type Slot = Option<(Arc<CoreBPE>, Instant)>;
 
 /// The encoding used for a model.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,12 +59,38 @@ impl Encoding {
         }
     }
 
-    fn bpe(self) -> &'static CoreBPE {
-        match self {
-            Encoding::O200kBase => o200k_base_singleton(),
-            Encoding::Cl100kBase => cl100k_base_singleton(),
+    /// The loaded encoder (loading takes about 0.1 s), `None` if the
+    /// embedded tables cannot be read, which tiktoken-rs's own tests rule out.
+    fn bpe(self) -> Option<Arc<CoreBPE>> {
+        let mut loaded = LOADED.lock().unwrap_or_else(PoisonError::into_inner);
+        let slot = &mut loaded[self as usize];
+        if slot.is_none() {
+            let bpe = match self {
+                Encoding::O200kBase => tiktoken_rs::o200k_base(),
+                Encoding::Cl100kBase => tiktoken_rs::cl100k_base(),
+            };
+            *slot = Some((Arc::new(bpe.ok()?), Instant::now()));
+        }
+        let (bpe, used) = slot.as_mut()?;
+        *used = Instant::now();
+        Some(bpe.clone())
+    }
+}
+
+/// Drops the encoders unused for `idle`; true when one was dropped.
+pub fn release_idle(idle: Duration) -> bool {
+    let mut loaded = LOADED.lock().unwrap_or_else(PoisonError::into_inner);
+    let mut released = false;
+    for slot in loaded.iter_mut() {
+        if slot
+            .as_ref()
+            .is_some_and(|(_, used)| used.elapsed() >= idle)
+        {
+            *slot = None;
+            released = true;
         }
     }
+    released
 }
 
 /// The number of tokens `text` encodes to for `model`.
@@ -58,7 +98,9 @@ pub fn count(model: &str, text: &str) -> u64 {
     if text.is_empty() {
         return 0;
     }
-    Encoding::for_model(model).bpe().encode_ordinary(text).len() as u64
+    Encoding::for_model(model)
+        .bpe()
+        .map_or(0, |bpe| bpe.encode_ordinary(text).len() as u64)
 }
 
 #[cfg(test)]
@@ -88,6 +130,14 @@ mod tests {
             Encoding::O200kBase
         );
         assert_eq!(Encoding::for_model("o3-mini"), Encoding::O200kBase);
+    }
+
+    #[test]
+    fn idle_encoders_are_released_and_loaded_again_when_needed() {
+        assert_eq!(count("gpt-4o", "hello world"), 2);
+        assert!(!release_idle(Duration::from_secs(3600)), "just used");
+        assert!(release_idle(Duration::ZERO));
+        assert_eq!(count("gpt-4o", "hello world"), 2, "loaded again");
     }
 
     #[test]

@@ -68,11 +68,14 @@ export function asBackendError(e: unknown): BackendError {
 
 /**
  * Loads `load()` now, again when `deps` or the live version change, and on
- * `reload()`. The last data stays on screen while a reload runs.
+ * `reload()`. The last data stays on screen while a reload runs. With
+ * `live: false` the live version is ignored: for data that local events can't
+ * change and that costs a request to another machine.
  */
-export function useResource<T>(load: (b: Backend) => Promise<T>, deps: unknown[] = []): Resource<T> {
+export function useResource<T>(load: (b: Backend) => Promise<T>, deps: unknown[] = [], opts: { live?: boolean } = {}): Resource<T> {
   const backend = useBackend();
-  const { version } = useContext(LiveContext);
+  const live = useContext(LiveContext).version;
+  const version = opts.live === false ? 0 : live;
   const [local, setLocal] = useState(0);
   const [state, setState] = useState<{ data?: T; error?: BackendError; loading: boolean }>({ loading: true });
   const seq = useRef(0);

@@ -1,10 +1,11 @@
 // A backend held in memory, with the same interface as the agent's. It serves
 // `npm run dev`, `?mock`, and the tests (with scenarios and a fixed clock).
 import {
-  addDays, bucketOf, callTotal, costOf, dayKey, DAY_MS, generateCalls, makeCall, PRICES_AS_OF, PROFILES, startOfDay,
+  addDays, bucketOf, callTotal, costOf, dayKey, DAY_MS, generateCalls, makeCall, PRICES_AS_OF, PROFILES, sampleAccessEntries,
+  startOfDay,
 } from "./mockData";
 import type {
-  About, AgentEvent, Backend, BackendError, Deleted, Period, PolicyKey, Preview, Receipt, RecentCall, Setup, Status,
+  About, AccessEntry, AccessView, AgentEvent, Backend, BackendError, Deleted, Period, PolicyKey, Preview, Receipt, RecentCall, Setup, Status,
   ToolId, Totals, UsageView,
 } from "./types";
 import { PAUSED_UNTIL_RESUMED } from "./types";
@@ -71,6 +72,15 @@ export class MockBackend implements Backend {
   failNext = new Set<string>();
   /** Every command called, in order, with its arguments. */
   log: { name: string; args: unknown[] }[] = [];
+  /**
+   * What get_access_log answers. Enrolled (ok) once something was uploaded, as
+   * the device enrolls at its first upload; "no_server" answers with no server.
+   */
+  accessState: AccessView["state"];
+  /** The reads the server reports, served in this order (the agent's is newest first). */
+  accessEntries: AccessEntry[];
+  /** While set, get_access_log fails with it, e.g. `{ code: "unreachable", ... }`. */
+  accessFailure: BackendError | null = null;
 
   constructor(opts: MockOptions = {}) {
     this.scenario = opts.scenario ?? "default";
@@ -100,6 +110,8 @@ export class MockBackend implements Backend {
     const withCalls = s !== "no_tools" && s !== "empty";
     this.calls = withCalls ? generateCalls(now, 30, TOOLS, this.granularity()) : [];
     if (s === "default") this.seedReceipts(now);
+    this.accessState = !this.keys.server_url.value ? "no_server" : this.receipts.length ? "ok" : "not_enrolled";
+    this.accessEntries = this.accessState === "ok" ? sampleAccessEntries(now) : [];
   }
 
   now(): number {
@@ -324,6 +336,15 @@ export class MockBackend implements Backend {
         ] },
       ],
     };
+  }
+
+  async getAccessLog(): Promise<AccessView> {
+    await this.guard("get_access_log");
+    if (this.accessFailure) throw { ...this.accessFailure } satisfies BackendError;
+    const server = typeof this.keys.server_url.value === "string" ? this.keys.server_url.value : null;
+    if (this.accessState === "no_server" || server === null) return { state: "no_server", server: null, entries: [] };
+    if (this.accessState === "not_enrolled") return { state: "not_enrolled", server, entries: [] };
+    return { state: "ok", server, entries: this.accessEntries.map((e) => ({ ...e })) };
   }
 
   async getSetup(): Promise<Setup> {

@@ -1,6 +1,6 @@
 // Realistic, deterministic data for the mock backend: a month of calls from
 // several tools, redacted records as the agent shows them, a price table.
-import type { BucketRef, Period, RecentCall, ToolId } from "./types";
+import type { AccessEntry, BucketRef, Period, RecentCall, ToolId } from "./types";
 
 export const DAY_MS = 86_400_000;
 export const PRICES_AS_OF = "2026-11-15";
@@ -224,4 +224,16 @@ export function costOf(c: RecentCall): number | null {
   const p = PRICES[c.model];
   if (!p) return null;
   return (c.input * p[0] + (c.output + c.reasoning) * p[1] + c.cache_read * p[2] + c.cache_write * p[3]) / 1e6;
+}
+
+/**
+ * Reads of this device's data by the organisation's admins, newest first: all
+ * after the first upload (yesterday 17:00), which is when the device enrolled.
+ */
+export function sampleAccessEntries(nowMs: number): AccessEntry[] {
+  return [
+    { at_ms: nowMs - 47 * 60_000, who: "people-analytics", what: "report by=team" },
+    { at_ms: nowMs - (3 * 60 + 12) * 60_000, who: "finance-chargeback", what: "report by=tool" },
+    { at_ms: nowMs - 22 * 3_600_000, who: "people-analytics", what: "report by=model" },
+  ];
 }

@@ -14,6 +14,7 @@ export function createTauriBackend(): Backend {
     getUploads: () => invoke("get_uploads"),
     getUploadPayload: (id) => invoke("get_upload_payload", { id }),
     getAbout: () => invoke("get_about"),
+    getAccessLog: () => invoke("get_access_log"),
     getSetup: () => invoke("get_setup"),
     setUpload: (enabled, includePast) => invoke("set_upload", { enabled, includePast }),
     setGranularity: (granularity) => invoke("set_granularity", { granularity }),

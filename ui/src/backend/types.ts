@@ -170,6 +170,25 @@ export type AgentEvent =
   | { event: "pause_changed"; paused_until_ms: number | null }
   | { event: "throttled"; reason: string | null };
 
+/** One read of this device's data by someone at the organisation. */
+export interface AccessEntry {
+  at_ms: number;
+  /** The admin token's name, e.g. "people-analytics". */
+  who: string;
+  /** What was read, e.g. "report by=team". */
+  what: string;
+}
+
+/** Who read this device's data, as the organisation's server records it. */
+export interface AccessView {
+  /** no_server: the policy names no TokenTally server; not_enrolled: this device has no token there yet (nothing is asked of the server); ok: the server answered. */
+  state: "no_server" | "not_enrolled" | "ok";
+  /** The server's base URL, e.g. "https://tokentally.example.com", or null. */
+  server: string | null;
+  /** Every read of this device's data by a company admin, newest first. */
+  entries: AccessEntry[];
+}
+
 /** How a command fails. */
 export interface BackendError {
   code: string;
@@ -184,6 +203,8 @@ export interface Backend {
   getUploads(): Promise<Receipt[]>;
   getUploadPayload(id: number): Promise<string>;
   getAbout(): Promise<About>;
+  /** Fails with code "unreachable" when the server can't be reached, "refused" when it refuses (others possible). */
+  getAccessLog(): Promise<AccessView>;
   getSetup(): Promise<Setup>;
   setUpload(enabled: boolean, includePast: boolean): Promise<void>;
   setGranularity(g: Period): Promise<void>;

@@ -133,6 +133,18 @@ export const en = {
   "sink.server": "server",
   "sink.otlp": "OpenTelemetry collector",
 
+  "access.heading": "Who read this device's data",
+  "access.explain": "Your organisation's server records every time someone there reads this device's numbers, and shows that list to this device only.",
+  "access.col.when": "When",
+  "access.col.who": "Who",
+  "access.col.what": "What they read",
+  "access.none": "Nobody at your organisation has read this device's data yet.",
+  "access.not_enrolled": "The list appears here once this device is enrolled with your organisation's server. It enrolls at its first upload.",
+  "access.no_server": "No server is set up for your organisation, so nobody there can read anything from this device.",
+  "access.kept_by": "As recorded by {server}.",
+  "access.unreachable": "Your organisation's server could not be reached, so the list can't be shown right now.",
+  "access.refused": "Your organisation's server refused to show the list, for example because this device's access was withdrawn.",
+
   "field.time": "Time",
   "field.tool": "Tool",
   "field.model": "Model",

@@ -134,6 +134,18 @@ export const zhCN: Record<MessageKey, string> = {
   "sink.server": "服务器",
   "sink.otlp": "OpenTelemetry 收集器",
 
+  "access.heading": "谁查看过本机的数据",
+  "access.explain": "贵组织的服务器会记录那里的人每一次查看本机数据的情况，并且只向本机显示这份记录。",
+  "access.col.when": "时间",
+  "access.col.who": "查看者",
+  "access.col.what": "查看的内容",
+  "access.none": "贵组织还没有人查看过本机的数据。",
+  "access.not_enrolled": "本机在贵组织的服务器上注册后，这份记录就会显示在这里。本机会在首次上传时完成注册。",
+  "access.no_server": "贵组织尚未配置服务器，因此那里的任何人都无法查看本机的任何数据。",
+  "access.kept_by": "记录来自 {server}。",
+  "access.unreachable": "无法连接贵组织的服务器，暂时无法显示这份记录。",
+  "access.refused": "贵组织的服务器拒绝提供这份记录，例如本机的访问权限已被撤销。",
+
   "field.time": "时间",
   "field.tool": "工具",
   "field.model": "模型",

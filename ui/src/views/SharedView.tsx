@@ -1,5 +1,6 @@
 // What's shared: what is sent, if anything; a call followed from the tool's
-// record to the upload; and every upload so far.
+// record to the upload; every upload so far; and who at the organisation read
+// this device's data.
 import { useState } from "preact/hooks";
 import type { Preview, RecentCall } from "../backend/types";
 import { Empty, Loaded, Section } from "../app/common";
@@ -7,6 +8,7 @@ import { useResource, useStatus } from "../app/data";
 import { useI18n } from "../i18n";
 import { formatNumber, formatWhen } from "../lib/format";
 import { toolName } from "../lib/tools";
+import { AccessLog } from "./AccessLog";
 import { CallDetail } from "./CallDetail";
 import { Receipts } from "./Receipts";
 
@@ -25,6 +27,9 @@ export function SharedView() {
       </Section>
       <Section id="uploads" title={t("shared.uploads")}>
         <Receipts />
+      </Section>
+      <Section id="access" title={t("access.heading")} hint={t("access.explain")}>
+        <AccessLog labelledBy="access" />
       </Section>
     </div>
   );
