@@ -162,6 +162,9 @@ test("the app shows exact totals live, the preview's bytes, consent, and never a
     assert.equal(shown, preview, "the pane shows the preview's bytes");
     assert.ok(!preview.includes(CANARY));
     await shot("shared");
+    // Who read this device's data: not enrolled, so the server was not asked.
+    const access = await until("the access log section", () => text("[data-testid=access-note]"));
+    assert.match(access, /once this device is enrolled/);
 
     await click("#tab-about");
     await until("the policy", async () => (await source()).includes("127.0.0.1:9"));
