@@ -37,6 +37,12 @@ pub struct ScanOptions {
     pub discover_only: bool,
     /// Folder listings kept between the scans of a long-running process.
     pub listings: Option<std::sync::Arc<discover::Listings>>,
+    /// Read only these files, each with the index of its collector, and
+    /// look for no others: for a watcher that saw exactly these change.
+    /// Their checkpoints are read one by one, not all of them.
+    pub only: Option<Vec<(usize, PathBuf)>>,
+    /// Keep each tool's list of files in the summary ([`ToolScan::paths`]).
+    pub keep_paths: bool,
 }
 
 impl Default for ScanOptions {
@@ -47,6 +53,8 @@ impl Default for ScanOptions {
             keep_new_calls: false,
             discover_only: false,
             listings: None,
+            only: None,
+            keep_paths: false,
         }
     }
 }
@@ -69,6 +77,8 @@ pub struct ToolScan {
     pub roots: Vec<Root>,
     /// Log files found.
     pub files: usize,
+    /// Their paths, when asked for ([`ScanOptions::keep_paths`]).
+    pub paths: Vec<PathBuf>,
 }
 
 /// What a scan did.
@@ -116,6 +126,25 @@ pub fn scan(
     on_progress: &dyn Fn(ScanProgress),
 ) -> Result<ScanSummary, CollectError> {
     let mut summary = ScanSummary::default();
+    if let Some(only) = &options.only {
+        let mut jobs = Vec::new();
+        for (index, path) in only {
+            let Some(collector) = collectors.get(*index) else {
+                continue;
+            };
+            let checkpoint = store
+                .checkpoint(path)?
+                .filter(|c| c.tool == collector.tool());
+            match Job::plan(collector.as_ref(), path.clone(), checkpoint) {
+                Ok(Some(job)) => jobs.push(job),
+                Ok(None) => {}
+                Err(problem) => summary.problems.push(problem),
+            }
+        }
+        let total = jobs.iter().map(Job::expected_bytes).sum();
+        run_jobs(store, jobs, total, options, on_progress, &mut summary)?;
+        return Ok(summary);
+    }
     let checkpoints: HashMap<PathBuf, _> = store
         .checkpoints()?
         .into_iter()
@@ -128,6 +157,11 @@ pub fn scan(
             tool: collector.tool(),
             roots: found.roots,
             files: found.files.len(),
+            paths: if options.keep_paths {
+                found.files.clone()
+            } else {
+                Vec::new()
+            },
         });
         summary.problems.extend(found.problems);
         for path in found.files {

@@ -1,8 +1,10 @@
 //! Watch mode: rescan when a log changes (notify, debounced), and
-//! periodically as a safety net for missed or overflowed events.
+//! periodically as a safety net for missed or overflowed events. When the
+//! only changes were writes to files the last full scan found, only those
+//! files are read: a call costs the same with ten log files or ten thousand.
 
 use std::{
-    collections::HashSet,
+    collections::{HashMap, HashSet},
     path::PathBuf,
     sync::{
         atomic::{AtomicBool, Ordering},
@@ -52,8 +54,12 @@ const TICK: Duration = Duration::from_millis(200);
 /// What ended a wait.
 enum Wake {
     /// Logs changed (something was created when `true`), or it is time for
-    /// a safety rescan, or `stop` was set.
-    Scan { created: bool },
+    /// a safety rescan, or `stop` was set. `written`: the changes were
+    /// only writes to these known files.
+    Scan {
+        created: bool,
+        written: Option<Vec<(usize, PathBuf)>>,
+    },
     /// The collectors to run changed.
     Collectors(Vec<Box<dyn Collector>>),
 }
@@ -74,6 +80,7 @@ pub fn watch(
     let options = ScanOptions {
         keep_new_calls: true,
         listings: Some(Default::default()),
+        keep_paths: true,
         ..ScanOptions::default()
     };
     let (tx, rx) = mpsc::channel();
@@ -88,8 +95,24 @@ pub fn watch(
     let mut watched = HashSet::new();
     let mut next_rescan = timing.rescan;
     let mut replaced = false;
+    // Each file the last full scan found, with its collector's index.
+    let mut known: HashMap<PathBuf, usize> = HashMap::new();
+    let mut only = None;
     while !stop.load(Ordering::Relaxed) {
-        let summary = scan(store, &collectors, env, &options, &|_| {})?;
+        let targeted = only.is_some();
+        let this_scan = ScanOptions {
+            only: only.take(),
+            ..options.clone()
+        };
+        let summary = scan(store, &collectors, env, &this_scan, &|_| {})?;
+        if !targeted {
+            known = summary
+                .tools
+                .iter()
+                .enumerate()
+                .flat_map(|(i, t)| t.paths.iter().map(move |p| (p.clone(), i)))
+                .collect();
+        }
         if replaced {
             replaced = false;
             unwatch_dropped(&mut watcher, &mut watched, &summary);
@@ -109,9 +132,12 @@ pub fn watch(
         if new_roots {
             next_rescan = timing.after_create;
         }
-        next_rescan = match wait_for_change(&rx, timing, next_rescan, stop, reload) {
-            Wake::Scan { created: true } => timing.after_create,
-            Wake::Scan { created: false } => timing.rescan,
+        next_rescan = match wait_for_change(&rx, timing, next_rescan, stop, reload, &known) {
+            Wake::Scan { created: true, .. } => timing.after_create,
+            Wake::Scan { written, .. } => {
+                only = written;
+                timing.rescan
+            }
             Wake::Collectors(set) => {
                 collectors = set;
                 replaced = true;
@@ -157,13 +183,19 @@ fn wait_for_change(
     rescan: Duration,
     stop: &AtomicBool,
     reload: Reload<'_>,
+    known: &HashMap<PathBuf, usize>,
 ) -> Wake {
     let until = Instant::now() + rescan;
     let mut next_reload = Instant::now() + TICK;
+    let full = Wake::Scan {
+        created: false,
+        written: None,
+    };
+    let mut written = Some(HashSet::new());
     // Wait for the first event, checking `stop` and `reload` every tick.
     let mut created = loop {
         if stop.load(Ordering::Relaxed) || Instant::now() >= until {
-            return Wake::Scan { created: false };
+            return full;
         }
         if Instant::now() >= next_reload {
             next_reload = Instant::now() + TICK;
@@ -175,7 +207,10 @@ fn wait_for_change(
             .min(next_reload)
             .saturating_duration_since(Instant::now());
         match rx.recv_timeout(left) {
-            Ok(event) if is_change(&event) => break is_creation(&event),
+            Ok(event) if is_change(&event) => {
+                note_writes(&mut written, &event, known);
+                break is_creation(&event);
+            }
             Ok(_) => continue,
             Err(mpsc::RecvTimeoutError::Timeout) => continue,
             // No watcher: only ticks are left to wait for.
@@ -187,11 +222,48 @@ fn wait_for_change(
     while let Some(left) = deadline.checked_duration_since(Instant::now()) {
         match rx.recv_timeout(timing.debounce.min(left)) {
             // Any event, a change or not, means the burst is still going.
-            Ok(event) => created |= is_creation(&event),
+            Ok(event) => {
+                created |= is_creation(&event);
+                if is_change(&event) {
+                    note_writes(&mut written, &event, known);
+                }
+            }
             Err(_) => break,
         }
     }
-    Wake::Scan { created }
+    let written = written.filter(|w| !w.is_empty()).map(|w| {
+        w.into_iter()
+            .filter_map(|p| known.get(&p).map(|i| (*i, p)))
+            .collect()
+    });
+    Wake::Scan { created, written }
+}
+
+/// Keeps the set of written files while every change is a write to a file
+/// the last full scan found; anything else (a creation, a removal, a rename,
+/// a lost event, a file not known) calls for a full scan (`None`).
+fn note_writes(
+    written: &mut Option<HashSet<PathBuf>>,
+    event: &notify::Result<notify::Event>,
+    known: &HashMap<PathBuf, usize>,
+) {
+    use notify::event::{EventKind, ModifyKind};
+    let Some(set) = written else { return };
+    let writes = match event {
+        Ok(e)
+            if matches!(
+                e.kind,
+                EventKind::Modify(ModifyKind::Data(_) | ModifyKind::Any)
+            ) =>
+        {
+            e.paths.iter().all(|p| known.contains_key(p))
+        }
+        _ => false,
+    };
+    match event {
+        Ok(e) if writes => set.extend(e.paths.iter().cloned()),
+        _ => *written = None,
+    }
 }
 
 fn is_creation(event: &notify::Result<notify::Event>) -> bool {
@@ -241,6 +313,63 @@ mod tests {
             .into_iter()
             .filter(|c| c.tool() == tool)
             .collect()
+    }
+
+    fn claude_line(id: &str) -> String {
+        format!(
+            r#"{{"type":"assistant","sessionId":"w","timestamp":"2026-03-02T12:00:00.000Z","uuid":"{id}","requestId":"r{id}","message":{{"id":"m{id}","model":"claude-sonnet-4-5","role":"assistant","content":[],"usage":{{"input_tokens":3,"output_tokens":4,"cache_read_input_tokens":0,"cache_creation_input_tokens":0}}}}}}"#
+        ) + "\n"
+    }
+
+    fn append(path: &std::path::Path, text: &str) {
+        use std::io::Write;
+        let mut f = std::fs::OpenOptions::new().append(true).open(path).unwrap();
+        f.write_all(text.as_bytes()).unwrap();
+    }
+
+    /// A line appended to a file the last full scan found is read by a scan
+    /// of that file alone; a new file brings a full scan (which finds it).
+    #[test]
+    fn writes_to_known_files_are_read_alone_and_a_new_file_scans_everything() {
+        let s = Sandbox::new();
+        let a = s.place(
+            &fixture("claude_code", "streamed.jsonl"),
+            ".claude/projects/p/a.jsonl",
+        );
+        s.place(
+            &fixture("claude_code", "resumed.jsonl"),
+            ".claude/projects/p/b.jsonl",
+        );
+        let home = s.home();
+        let env = Env::from_pairs([("HOME", home.to_str().unwrap())]);
+        let stop = AtomicBool::new(false);
+        // Per scan: whether it looked for files (a full scan) and calls new.
+        let mut scans: Vec<(bool, u64)> = Vec::new();
+        let mut on_scan = |summary: &ScanSummary| {
+            scans.push((!summary.tools.is_empty(), summary.calls_new));
+            match scans.len() {
+                1 => append(&a, &claude_line("x1")),
+                2 => std::fs::write(a.with_file_name("c.jsonl"), claude_line("x2")).unwrap(),
+                _ => stop.store(true, Ordering::Relaxed),
+            }
+        };
+        let mut store = Store::open(&home.join("ledger.db")).unwrap();
+        watch(
+            &mut store,
+            only(Tool::ClaudeCode),
+            &env,
+            WatchTiming::default(),
+            &stop,
+            &mut on_scan,
+            &mut || None,
+        )
+        .unwrap();
+        assert!(
+            scans[0].0 && scans[0].1 > 0,
+            "the first scan is full: {scans:?}"
+        );
+        assert_eq!(scans[1], (false, 1), "the appended line, read alone");
+        assert_eq!(scans[2], (true, 1), "the new file, found by a full scan");
     }
 
     /// The collectors handed over by `reload` are the ones run from the next

@@ -132,6 +132,12 @@ impl Store {
         table::checkpoints::all(&self.conn).map_err(|e| self.err(e))
     }
 
+    /// The checkpoint of one file, for a scan of only the files a watcher
+    /// saw change.
+    pub fn checkpoint(&self, path: &Path) -> Result<Option<Checkpoint>, StoreError> {
+        table::checkpoints::by_path(&self.conn, path).map_err(|e| self.err(e))
+    }
+
     /// Stores the events of several files and advances their checkpoints,
     /// all in one transaction.
     pub fn commit(&mut self, batch: Vec<FileProgress>) -> Result<CommitSummary, StoreError> {

@@ -135,7 +135,6 @@ pub(crate) fn save(conn: &Connection, c: &Checkpoint) -> rusqlite::Result<i64> {
 }
 
 /// The checkpoint of one path, if any.
-#[cfg(test)]
 pub(crate) fn by_path(conn: &Connection, path: &Path) -> rusqlite::Result<Option<Checkpoint>> {
     let mut stmt = conn.prepare_cached(
         "SELECT file_id, tool, path, dev, ino, head_len, head_hash, tail_hash, offset, size,
