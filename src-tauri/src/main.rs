@@ -12,10 +12,17 @@ mod window;
 
 use tauri::{Emitter, Manager, RunEvent};
 
+// The agent's allocator, as in the CLI: jemalloc hands the memory a large
+// first scan freed back to the OS (glibc kept it resident).
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 /// The argument of every start at login.
 const AUTOSTART_FLAG: &str = "--autostart";
 
 fn main() {
+    // Without it jemalloc purges only while allocating, never when idle.
+    let _ = tikv_jemalloc_ctl::background_thread::write(true);
     if let Err(e) = run() {
         eprintln!("TokenTally could not start: {e:#}");
         std::process::exit(1);
