@@ -11,7 +11,8 @@ version="$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)"
 deb="$target_dir/release/bundle/deb/tokentally_${version}_amd64.deb"
 rpm="$target_dir/release/bundle/rpm/tokentally-${version}-1.x86_64.rpm"
 work="$(mktemp -d)"
-trap 'kill "${agent_pid:-0}" 2>/dev/null || true; rm -rf "$work"' EXIT
+# Only the agent this script started (kill 0 would end the whole process group).
+trap 'if [ -n "${agent_pid:-}" ]; then kill "$agent_pid" 2>/dev/null || true; fi; rm -rf "$work"' EXIT
 
 fail() { echo "FAIL: $*" >&2; exit 1; }
 step() { echo "== $*"; }
