@@ -39,6 +39,20 @@ pub enum Reply {
     },
 }
 
+impl Reply {
+    /// The 2xx body as `T`, for a request asked once, with no queue to
+    /// retry from: a failure worth retrying is a transport error here.
+    /// `what` names the reply in the error when its body is not `T`.
+    pub fn json<T: serde::de::DeserializeOwned>(self, what: &str) -> Result<T, UploadError> {
+        match self {
+            Reply::Ok { body, .. } => serde_json::from_slice(&body)
+                .map_err(|e| UploadError::Transport(format!("unreadable {what}: {e}"))),
+            Reply::Retry { detail, .. } => Err(UploadError::Transport(detail)),
+            Reply::Refused { status, detail } => Err(UploadError::Refused { status, detail }),
+        }
+    }
+}
+
 /// Checks that `url` is https, or http to a loopback address.
 pub fn check_url(url: &str) -> Result<reqwest::Url, UploadError> {
     let bad = |reason| UploadError::Url {

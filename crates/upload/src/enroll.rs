@@ -5,7 +5,7 @@
 use tokentally_store::{Enrollment, Store};
 use tokentally_wire::{AccessLog, DeleteReply, EnrollReply, EnrollRequest};
 
-use crate::{Http, Reply, TokenVault, UploadError, account, check_url, cycle::credentials, join};
+use crate::{Http, TokenVault, UploadError, account, check_url, cycle::credentials, join};
 
 /// Exchanges `code` for a device token at `server`; the token goes to the
 /// vault, the device id to the ledger.
@@ -23,12 +23,9 @@ pub fn enroll(
         code: code.trim().to_owned(),
     })
     .unwrap_or_default();
-    let reply: EnrollReply = match http.post_json(&join(server, "/v1/enroll"), None, body) {
-        Reply::Ok { body, .. } => serde_json::from_slice(&body)
-            .map_err(|e| UploadError::Transport(format!("unreadable enrollment reply: {e}")))?,
-        Reply::Retry { detail, .. } => return Err(UploadError::Transport(detail)),
-        Reply::Refused { status, detail } => return Err(UploadError::Refused { status, detail }),
-    };
+    let reply: EnrollReply = http
+        .post_json(&join(server, "/v1/enroll"), None, body)
+        .json("enrollment reply")?;
     // The id goes into URLs: only a plain token of letters, digits, - and _.
     let id_ok = (1..=64).contains(&reply.device_id.len())
         && reply
@@ -64,16 +61,9 @@ pub fn delete_remote(
 ) -> Result<u64, UploadError> {
     let server = server.trim_end_matches('/');
     let (device, token) = credentials(store, vault, server)?;
-    match http.delete(
-        &join(server, &format!("/v1/devices/{device}/usage")),
-        &token,
-    ) {
-        Reply::Ok { body, .. } => serde_json::from_slice::<DeleteReply>(&body)
-            .map(|r| r.deleted)
-            .map_err(|e| UploadError::Transport(format!("unreadable reply: {e}"))),
-        Reply::Retry { detail, .. } => Err(UploadError::Transport(detail)),
-        Reply::Refused { status, detail } => Err(UploadError::Refused { status, detail }),
-    }
+    let url = join(server, &format!("/v1/devices/{device}/usage"));
+    let reply: DeleteReply = http.delete(&url, &token).json("reply")?;
+    Ok(reply.deleted)
 }
 
 /// Every read of this device's data by a company admin, as `server`'s
@@ -86,13 +76,6 @@ pub fn access_log(
 ) -> Result<AccessLog, UploadError> {
     let server = server.trim_end_matches('/');
     let (device, token) = credentials(store, vault, server)?;
-    match http.get(
-        &join(server, &format!("/v1/devices/{device}/access-log")),
-        &token,
-    ) {
-        Reply::Ok { body, .. } => serde_json::from_slice::<AccessLog>(&body)
-            .map_err(|e| UploadError::Transport(format!("unreadable reply: {e}"))),
-        Reply::Retry { detail, .. } => Err(UploadError::Transport(detail)),
-        Reply::Refused { status, detail } => Err(UploadError::Refused { status, detail }),
-    }
+    let url = join(server, &format!("/v1/devices/{device}/access-log"));
+    http.get(&url, &token).json("reply")
 }
