@@ -18,7 +18,7 @@ use std::{
 };
 
 use tokentally_event::{Tool, UsageEvent};
-use tokentally_store::{FileProgress, Store};
+use tokentally_store::{Checkpoint, FileProgress, Store};
 
 use crate::{
     CollectError, Collector, Env,
@@ -126,31 +126,49 @@ pub fn scan(
     on_progress: &dyn Fn(ScanProgress),
 ) -> Result<ScanSummary, CollectError> {
     let mut summary = ScanSummary::default();
-    if let Some(only) = &options.only {
-        let mut jobs = Vec::new();
-        for (index, path) in only {
-            let Some(collector) = collectors.get(*index) else {
-                continue;
-            };
-            let checkpoint = store
-                .checkpoint(path)?
-                .filter(|c| c.tool == collector.tool());
-            match Job::plan(collector.as_ref(), path.clone(), checkpoint) {
-                Ok(Some(job)) => jobs.push(job),
-                Ok(None) => {}
-                Err(problem) => summary.problems.push(problem),
+    let mut jobs = Vec::new();
+    match &options.only {
+        Some(only) => {
+            for (index, path) in only {
+                let Some(collector) = collectors.get(*index) else {
+                    continue;
+                };
+                let checkpoint = store.checkpoint(path)?;
+                plan(
+                    collector.as_ref(),
+                    path.clone(),
+                    checkpoint,
+                    &mut jobs,
+                    &mut summary,
+                );
             }
         }
-        let total = jobs.iter().map(Job::expected_bytes).sum();
-        run_jobs(store, jobs, total, options, on_progress, &mut summary)?;
+        None => discover_all(store, collectors, env, options, &mut jobs, &mut summary)?,
+    }
+    if options.discover_only {
         return Ok(summary);
     }
+    // Largest first, so the last file to finish is a small one.
+    jobs.sort_by_key(|job| std::cmp::Reverse(job.expected_bytes()));
+    let total = jobs.iter().map(Job::expected_bytes).sum();
+    run_jobs(store, jobs, total, options, on_progress, &mut summary)?;
+    Ok(summary)
+}
+
+/// Finds every log of `collectors` and plans what to read in each.
+fn discover_all<'a>(
+    store: &Store,
+    collectors: &'a [Box<dyn Collector>],
+    env: &Env,
+    options: &ScanOptions,
+    jobs: &mut Vec<Job<'a>>,
+    summary: &mut ScanSummary,
+) -> Result<(), CollectError> {
     let checkpoints: HashMap<PathBuf, _> = store
         .checkpoints()?
         .into_iter()
         .map(|c| (c.path.clone(), c))
         .collect();
-    let mut jobs = Vec::new();
     for collector in collectors {
         let found = discover::find_with(collector.as_ref(), env, options.listings.as_deref());
         summary.tools.push(ToolScan {
@@ -165,24 +183,28 @@ pub fn scan(
         });
         summary.problems.extend(found.problems);
         for path in found.files {
-            let checkpoint = checkpoints
-                .get(&path)
-                .filter(|c| c.tool == collector.tool());
-            match Job::plan(collector.as_ref(), path, checkpoint.cloned()) {
-                Ok(Some(job)) => jobs.push(job),
-                Ok(None) => {}
-                Err(problem) => summary.problems.push(problem),
-            }
+            let checkpoint = checkpoints.get(&path).cloned();
+            plan(collector.as_ref(), path, checkpoint, jobs, summary);
         }
     }
-    if options.discover_only {
-        return Ok(summary);
+    Ok(())
+}
+
+/// Plans the reading of `path` from its checkpoint, if that checkpoint is
+/// this collector's tool's; a file that cannot be looked at is a problem.
+fn plan<'a>(
+    collector: &'a dyn Collector,
+    path: PathBuf,
+    checkpoint: Option<Checkpoint>,
+    jobs: &mut Vec<Job<'a>>,
+    summary: &mut ScanSummary,
+) {
+    let checkpoint = checkpoint.filter(|c| c.tool == collector.tool());
+    match Job::plan(collector, path, checkpoint) {
+        Ok(Some(job)) => jobs.push(job),
+        Ok(None) => {}
+        Err(problem) => summary.problems.push(problem),
     }
-    // Largest first, so the last file to finish is a small one.
-    jobs.sort_by_key(|job| std::cmp::Reverse(job.expected_bytes()));
-    let total = jobs.iter().map(Job::expected_bytes).sum();
-    run_jobs(store, jobs, total, options, on_progress, &mut summary)?;
-    Ok(summary)
 }
 
 fn run_jobs(
