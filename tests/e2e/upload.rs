@@ -33,6 +33,19 @@ fn now() -> i64 {
     Timestamp::now().as_millisecond()
 }
 
+/// One call counted now from a tool's log, keyed by `id`.
+fn logged_now(tool: Tool, id: &str, model: &str, tokens: Tokens) -> UsageEvent {
+    UsageEvent::logged(
+        tool,
+        now(),
+        Key::of(&[b"s"]),
+        Key::of(&[id.as_bytes()]),
+        Model::new(model),
+        tokens,
+    )
+    .with_provenance(Provenance::Log)
+}
+
 impl World {
     fn new(consent: bool) -> World {
         let dir = tempfile::tempdir().unwrap();
@@ -351,12 +364,10 @@ fn nothing_leaves_before_consent_or_after_it_is_withdrawn() {
     );
     assert!(w.server_buckets().is_empty());
     std::thread::sleep(Duration::from_millis(5));
-    let mut e = UsageEvent::logged(
+    let e = logged_now(
         Tool::ClaudeCode,
-        now(),
-        Key::of(&[b"s"]),
-        Key::of(&[b"after-consent"]),
-        Model::new("claude-opus-4-1"),
+        "after-consent",
+        "claude-opus-4-1",
         Tokens {
             input: 1,
             cache_read: 2,
@@ -365,7 +376,6 @@ fn nothing_leaves_before_consent_or_after_it_is_withdrawn() {
             reasoning: 0,
         },
     );
-    e.provenance = Provenance::Log;
     w.store.commit_live(vec![e], None).unwrap();
     w.upload_until_done();
     let server = w.server_buckets();
@@ -487,12 +497,10 @@ fn a_laptop_deployed_with_the_policys_code_enrolls_at_its_first_upload_after_con
     let mut config = w.config.clone();
     config.enrollment_code = Some(w.admin.issue_code(Duration::from_secs(3600)).unwrap());
     let (mut store, vault) = laptop("second.sqlite");
-    let mut call = UsageEvent::logged(
+    let call = logged_now(
         Tool::Codex,
-        now(),
-        Key::of(&[b"s"]),
-        Key::of(&[b"deployed"]),
-        Model::new("gpt-5.2-codex"),
+        "deployed",
+        "gpt-5.2-codex",
         Tokens {
             input: 5,
             cache_read: 0,
@@ -501,7 +509,6 @@ fn a_laptop_deployed_with_the_policys_code_enrolls_at_its_first_upload_after_con
             reasoning: 0,
         },
     );
-    call.provenance = Provenance::Log;
     store.commit_live(vec![call], None).unwrap();
 
     let before = w.relay.connections();
@@ -542,15 +549,7 @@ fn a_laptop_deployed_with_the_policys_code_enrolls_at_its_first_upload_after_con
     // The code is spent: a third laptop with it is refused, and says so.
     let (mut third, third_vault) = laptop("third.sqlite");
     third.record_consent(&consent).unwrap();
-    let mut late = UsageEvent::logged(
-        Tool::Codex,
-        now(),
-        Key::of(&[b"s"]),
-        Key::of(&[b"third"]),
-        Model::new("gpt-5.2-codex"),
-        Tokens::default(),
-    );
-    late.provenance = Provenance::Log;
+    let late = logged_now(Tool::Codex, "third", "gpt-5.2-codex", Tokens::default());
     third.commit_live(vec![late], None).unwrap();
     assert!(matches!(
         cycle(&mut third, &third_vault),

@@ -4,7 +4,8 @@
 
 export type ToolId = string; // "claude-code", "codex", "gemini-cli", "copilot", "cursor", "api-other", ...
 
-export interface Totals {
+/** Token kinds, their total, and calls: the sums both views and status carry. */
+export interface Counts {
   input: number;
   output: number;
   cache_read: number;
@@ -13,6 +14,9 @@ export interface Totals {
   total: number;
   calls: number;
   estimated_calls: number;
+}
+
+export interface Totals extends Counts {
   cost_usd: number | null;
 }
 
@@ -32,16 +36,8 @@ export interface SourceStatus {
   problems: string[];
 }
 
-export interface Today {
+export interface Today extends Counts {
   day: string;
-  input: number;
-  output: number;
-  cache_read: number;
-  cache_write: number;
-  reasoning: number;
-  total: number;
-  calls: number;
-  estimated_calls: number;
   by_tool: Record<ToolId, number>;
 }
 

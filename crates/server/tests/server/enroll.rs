@@ -94,19 +94,14 @@ fn bad_codes_and_bodies_enroll_nothing(backend: Backend) {
 }
 both!(bad_codes_and_bodies_enroll_nothing);
 
-fn racing_enrollments_share_one_code(backend: Backend) {
-    let env = Env::new(backend);
-    let code = env
-        .admin
-        .issue_code(Duration::from_secs(600))
-        .expect("code");
-    let statuses: Vec<u16> = std::thread::scope(|s| {
-        let handles: Vec<_> = (0..8)
+/// `n` enrollments with one code at once: each reply's status and body.
+fn race(env: &Env, code: &str, n: usize) -> Vec<(u16, String)> {
+    std::thread::scope(|s| {
+        let handles: Vec<_> = (0..n)
             .map(|_| {
                 s.spawn(|| {
-                    env.http
-                        .post("/v1/enroll", None, &enroll_body(&code))
-                        .status
+                    let r = env.http.post("/v1/enroll", None, &enroll_body(code));
+                    (r.status, r.body)
                 })
             })
             .collect();
@@ -114,7 +109,16 @@ fn racing_enrollments_share_one_code(backend: Backend) {
             .into_iter()
             .map(|h| h.join().expect("thread"))
             .collect()
-    });
+    })
+}
+
+fn racing_enrollments_share_one_code(backend: Backend) {
+    let env = Env::new(backend);
+    let code = env
+        .admin
+        .issue_code(Duration::from_secs(600))
+        .expect("code");
+    let statuses: Vec<u16> = race(&env, &code, 8).iter().map(|r| r.0).collect();
     assert_eq!(
         statuses.iter().filter(|s| **s == 200).count(),
         1,
@@ -135,20 +139,7 @@ fn a_fleet_code_enrolls_as_many_devices_as_it_was_issued_for(backend: Backend) {
         .admin
         .issue_fleet_code(5, Duration::from_secs(600))
         .expect("code");
-    let replies: Vec<(u16, String)> = std::thread::scope(|s| {
-        let handles: Vec<_> = (0..8)
-            .map(|_| {
-                s.spawn(|| {
-                    let r = env.http.post("/v1/enroll", None, &enroll_body(&code));
-                    (r.status, r.body)
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().expect("thread"))
-            .collect()
-    });
+    let replies = race(&env, &code, 8);
     let statuses: Vec<u16> = replies.iter().map(|r| r.0).collect();
     assert_eq!(
         statuses.iter().filter(|s| **s == 200).count(),
