@@ -249,19 +249,15 @@ fn note_writes(
 ) {
     use notify::event::{EventKind, ModifyKind};
     let Some(set) = written else { return };
-    let writes = match event {
+    match event {
         Ok(e)
             if matches!(
                 e.kind,
                 EventKind::Modify(ModifyKind::Data(_) | ModifyKind::Any)
-            ) =>
+            ) && e.paths.iter().all(|p| known.contains_key(p)) =>
         {
-            e.paths.iter().all(|p| known.contains_key(p))
+            set.extend(e.paths.iter().cloned())
         }
-        _ => false,
-    };
-    match event {
-        Ok(e) if writes => set.extend(e.paths.iter().cloned()),
         _ => *written = None,
     }
 }
