@@ -108,7 +108,8 @@ impl Board {
         }
     }
 
-    /// What a scan found and counted.
+    /// What a scan found; its calls were handed to `counted` as they
+    /// were committed.
     pub(crate) fn scanned(&self, summary: &ScanSummary) {
         let mut appeared = Vec::new();
         {
@@ -137,7 +138,6 @@ impl Board {
         for tool in appeared {
             self.emit(AgentEvent::SourceAppeared { tool });
         }
-        self.counted(&summary.new_calls);
     }
 
     /// Calls stored for the first time (by a scan or live).

@@ -103,7 +103,7 @@ fn first_scan(args: &Args, bytes: u64) -> anyhow::Result<()> {
             &all_collectors(),
             &env_for(&args.corpus),
             &ScanOptions::default(),
-            &|_| {},
+            &mut |_| {},
         )?;
         times.push(start.elapsed());
         drop(store);
@@ -161,7 +161,7 @@ fn per_tool(args: &Args) -> anyhow::Result<()> {
                 &collectors,
                 &env,
                 &ScanOptions::default(),
-                &|_| {},
+                &mut |_| {},
             )?;
             best = best.min(start.elapsed());
             calls = summary.calls_new;

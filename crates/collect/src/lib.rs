@@ -29,4 +29,4 @@ pub use collector::{
 };
 pub use env::Env;
 pub use error::CollectError;
-pub use scan::{ScanOptions, ScanProgress, ScanSummary, scan};
+pub use scan::{ScanOptions, ScanProgress, ScanStep, ScanSummary, scan};

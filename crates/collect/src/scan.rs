@@ -31,8 +31,6 @@ use job::Job;
 pub struct ScanOptions {
     /// Worker threads (at least 1).
     pub threads: usize,
-    /// Keep the new calls in the summary (for a live view).
-    pub keep_new_calls: bool,
     /// Only look for the logs; read nothing.
     pub discover_only: bool,
     /// Folder listings kept between the scans of a long-running process.
@@ -50,7 +48,6 @@ impl Default for ScanOptions {
         let threads = std::thread::available_parallelism().map_or(2, |n| n.get().min(4));
         ScanOptions {
             threads,
-            keep_new_calls: false,
             discover_only: false,
             listings: None,
             only: None,
@@ -66,6 +63,18 @@ pub struct ScanProgress {
     pub bytes_done: u64,
     /// Bytes the scan expects to read.
     pub bytes_total: u64,
+}
+
+/// One commit of a running scan: how far it is, and the calls that commit
+/// stored for the first time. Handed out as they are committed rather than
+/// gathered in the summary, so a backlog of a million calls is never held
+/// in memory at once.
+#[derive(Debug, Clone, Copy)]
+pub struct ScanStep<'a> {
+    /// Bytes read so far, of those expected.
+    pub progress: ScanProgress,
+    /// Calls seen for the first time, in this commit.
+    pub new_calls: &'a [UsageEvent],
 }
 
 /// One tool's part of a scan.
@@ -98,8 +107,6 @@ pub struct ScanSummary {
     pub lines_skipped: u64,
     /// Files or directories that could not be read.
     pub problems: Vec<Problem>,
-    /// The new calls themselves, when asked for.
-    pub new_calls: Vec<UsageEvent>,
 }
 
 impl ScanSummary {
@@ -117,13 +124,14 @@ enum Message {
     Problem(Problem),
 }
 
-/// Scans every log of `collectors` and commits what is new.
+/// Scans every log of `collectors` and commits what is new; `on_step` sees
+/// each commit.
 pub fn scan(
     store: &mut Store,
     collectors: &[Box<dyn Collector>],
     env: &Env,
     options: &ScanOptions,
-    on_progress: &dyn Fn(ScanProgress),
+    on_step: &mut dyn FnMut(ScanStep<'_>),
 ) -> Result<ScanSummary, CollectError> {
     let mut summary = ScanSummary::default();
     let mut jobs = Vec::new();
@@ -151,7 +159,7 @@ pub fn scan(
     // Largest first, so the last file to finish is a small one.
     jobs.sort_by_key(|job| std::cmp::Reverse(job.expected_bytes()));
     let total = jobs.iter().map(Job::expected_bytes).sum();
-    run_jobs(store, jobs, total, options, on_progress, &mut summary)?;
+    run_jobs(store, jobs, total, options, on_step, &mut summary)?;
     Ok(summary)
 }
 
@@ -212,7 +220,7 @@ fn run_jobs(
     jobs: Vec<Job<'_>>,
     bytes_total: u64,
     options: &ScanOptions,
-    on_progress: &dyn Fn(ScanProgress),
+    on_step: &mut dyn FnMut(ScanStep<'_>),
     summary: &mut ScanSummary,
 ) -> Result<(), CollectError> {
     let next = AtomicUsize::new(0);
@@ -234,7 +242,7 @@ fn run_jobs(
             }));
         }
         drop(tx);
-        let written = write_all(store, &rx, bytes_total, options, on_progress, summary);
+        let written = write_all(store, &rx, bytes_total, on_step, summary);
         if written.is_err() {
             stop.store(true, Ordering::Relaxed);
             // Unblock workers waiting on a full channel.
@@ -258,8 +266,7 @@ fn write_all(
     store: &mut Store,
     rx: &mpsc::Receiver<Message>,
     bytes_total: u64,
-    options: &ScanOptions,
-    on_progress: &dyn Fn(ScanProgress),
+    on_step: &mut dyn FnMut(ScanStep<'_>),
     summary: &mut ScanSummary,
 ) -> Result<(), CollectError> {
     let mut progress = ScanProgress {
@@ -301,10 +308,10 @@ fn write_all(
         let committed = store.commit(batch)?;
         summary.calls_new += committed.new_calls.len() as u64;
         summary.calls_improved += committed.improved;
-        if options.keep_new_calls {
-            summary.new_calls.extend(committed.new_calls);
-        }
-        on_progress(progress);
+        on_step(ScanStep {
+            progress,
+            new_calls: &committed.new_calls,
+        });
     }
     summary.files_read = files.len();
     Ok(())

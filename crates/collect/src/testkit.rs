@@ -55,7 +55,7 @@ impl Sandbox {
             &all_collectors(),
             &env,
             &ScanOptions::default(),
-            &|_| {},
+            &mut |_| {},
         )
         .unwrap()
     }

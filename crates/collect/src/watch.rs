@@ -14,9 +14,20 @@ use std::{
 };
 
 use notify::{RecursiveMode, Watcher};
+use tokentally_event::UsageEvent;
 use tokentally_store::Store;
 
 use crate::{CollectError, Collector, Env, ScanOptions, ScanSummary, scan};
+
+/// What a watch reports, as it happens.
+#[derive(Debug, Clone, Copy)]
+pub enum Watched<'a> {
+    /// Calls just stored for the first time (a scan commits a backlog in
+    /// several steps, each reported at once).
+    Counted(&'a [UsageEvent]),
+    /// A scan ended: what it found and read.
+    Scanned(&'a ScanSummary),
+}
 
 /// Timing of the watcher.
 #[derive(Debug, Clone, Copy)]
@@ -50,6 +61,9 @@ pub type Reload<'a> = &'a mut dyn FnMut() -> Option<Vec<Box<dyn Collector>>>;
 
 /// How often the watcher wakes while idle, to check `stop` and `reload`.
 const TICK: Duration = Duration::from_millis(200);
+/// A scan that read this much was a backlog: the ledger's page cache it
+/// filled is freed after it (the next appended lines need a few pages).
+pub const BACKLOG_BYTES: u64 = 1 << 20;
 
 /// What ended a wait.
 enum Wake {
@@ -64,8 +78,8 @@ enum Wake {
     Collectors(Vec<Box<dyn Collector>>),
 }
 
-/// Scans, then rescans on every change until `stop` is set; `on_scan` sees
-/// each scan's summary (with its new calls). When `reload` hands over a new
+/// Scans, then rescans on every change until `stop` is set; `on_watched`
+/// sees each commit's new calls and each scan's summary. When `reload` hands over a new
 /// set of collectors, they are run from the next scan on, at once: a tool
 /// added is read, a tool dropped is no longer read nor watched.
 pub fn watch(
@@ -74,11 +88,10 @@ pub fn watch(
     env: &Env,
     timing: WatchTiming,
     stop: &AtomicBool,
-    on_scan: &mut dyn FnMut(&ScanSummary),
+    on_watched: &mut dyn FnMut(Watched<'_>),
     reload: Reload<'_>,
 ) -> Result<(), CollectError> {
     let options = ScanOptions {
-        keep_new_calls: true,
         listings: Some(Default::default()),
         keep_paths: true,
         ..ScanOptions::default()
@@ -104,7 +117,17 @@ pub fn watch(
             only: only.take(),
             ..options.clone()
         };
-        let summary = scan(store, &collectors, env, &this_scan, &|_| {})?;
+        let mut on_step = |step: crate::ScanStep<'_>| {
+            if !step.new_calls.is_empty() {
+                on_watched(Watched::Counted(step.new_calls));
+            }
+        };
+        let summary = scan(store, &collectors, env, &this_scan, &mut on_step)?;
+        if summary.bytes_read >= BACKLOG_BYTES
+            && let Err(e) = store.release_memory()
+        {
+            tracing::debug!(error = %e, "Cannot free the ledger's page cache.");
+        }
         if !targeted {
             known = summary
                 .tools
@@ -128,7 +151,7 @@ pub fn watch(
                 }
             }
         }
-        on_scan(&summary);
+        on_watched(Watched::Scanned(&summary));
         if new_roots {
             next_rescan = timing.after_create;
         }
@@ -341,7 +364,10 @@ mod tests {
         let stop = AtomicBool::new(false);
         // Per scan: whether it looked for files (a full scan) and calls new.
         let mut scans: Vec<(bool, u64)> = Vec::new();
-        let mut on_scan = |summary: &ScanSummary| {
+        let mut on_watched = |watched: Watched<'_>| {
+            let Watched::Scanned(summary) = watched else {
+                return;
+            };
             scans.push((!summary.tools.is_empty(), summary.calls_new));
             match scans.len() {
                 1 => append(&a, &claude_line("x1")),
@@ -356,7 +382,7 @@ mod tests {
             &env,
             WatchTiming::default(),
             &stop,
-            &mut on_scan,
+            &mut on_watched,
             &mut || None,
         )
         .unwrap();
@@ -386,7 +412,10 @@ mod tests {
         let env = Env::from_pairs([("HOME", home.to_str().unwrap())]);
         let stop = AtomicBool::new(false);
         let mut scans: Vec<(Vec<Tool>, u64)> = Vec::new();
-        let mut on_scan = |summary: &ScanSummary| {
+        let mut on_watched = |watched: Watched<'_>| {
+            let Watched::Scanned(summary) = watched else {
+                return;
+            };
             let tools = summary.tools.iter().map(|t| t.tool).collect();
             scans.push((tools, summary.calls_new));
             if scans.len() == 2 {
@@ -406,7 +435,7 @@ mod tests {
             &env,
             WatchTiming::default(),
             &stop,
-            &mut on_scan,
+            &mut on_watched,
             &mut reload,
         )
         .unwrap();

@@ -409,7 +409,7 @@ impl World {
             &collectors,
             &env,
             &options,
-            &|_| {},
+            &mut |_| {},
         )
         .unwrap();
         prop_assert!(

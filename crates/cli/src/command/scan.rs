@@ -33,10 +33,10 @@ pub fn scan_with_progress(
         );
         bar
     });
-    let on_progress = |p: tokentally_collect::ScanProgress| {
+    let mut on_step = |step: tokentally_collect::ScanStep<'_>| {
         if let Some(bar) = &bar {
-            bar.set_length(p.bytes_total);
-            bar.set_position(p.bytes_done);
+            bar.set_length(step.progress.bytes_total);
+            bar.set_position(step.progress.bytes_done);
         }
     };
     let summary = tokentally_collect::scan(
@@ -47,7 +47,7 @@ pub fn scan_with_progress(
             discover_only: !read,
             ..ScanOptions::default()
         },
-        &on_progress,
+        &mut on_step,
     )?;
     if let Some(bar) = bar {
         bar.finish_and_clear();

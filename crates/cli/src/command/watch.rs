@@ -4,7 +4,10 @@
 
 use std::{cell::Cell, io::Write, sync::atomic::AtomicBool};
 
-use tokentally_collect::{Collector, Env, ScanSummary, watch::WatchTiming};
+use tokentally_collect::{
+    Collector, Env,
+    watch::{WatchTiming, Watched},
+};
 use tokentally_event::Tool;
 use tokentally_policy::Effective;
 use tokentally_store::Store;
@@ -18,22 +21,28 @@ pub fn run(store: &mut Store, policy: &Effective) -> anyhow::Result<()> {
     // Set when a scan will read a backlog: the first one, and the one after
     // a tool was added. A backlog is summarised, not listed call by call.
     let backlog = Cell::new(true);
-    let mut on_scan = |s: &ScanSummary| {
+    let mut on_watched = |watched: Watched<'_>| {
         let mut out = std::io::stdout().lock();
-        if backlog.replace(false) {
-            let _ = writeln!(out, "{}", summary::one_line(s));
-            if first {
-                first = false;
-                if let Some(hint) = summary::no_logs_hint(s) {
-                    let _ = writeln!(out, "{hint}");
+        match watched {
+            Watched::Scanned(s) if backlog.replace(false) => {
+                let _ = writeln!(out, "{}", summary::one_line(s));
+                if first {
+                    first = false;
+                    if let Some(hint) = summary::no_logs_hint(s) {
+                        let _ = writeln!(out, "{hint}");
+                    }
+                    let _ = writeln!(out, "Watching for new calls (Ctrl-C to stop).");
                 }
-                let _ = writeln!(out, "Watching for new calls (Ctrl-C to stop).");
             }
-        } else {
-            let mut calls: Vec<_> = s.new_calls.iter().collect();
-            calls.sort_by_key(|e| e.at_ms);
-            for call in calls {
-                let _ = writeln!(out, "{}", summary::call_line(call));
+            Watched::Scanned(_) => {}
+            // A backlog is summarised when its scan ends, not listed.
+            Watched::Counted(_) if backlog.get() => {}
+            Watched::Counted(new_calls) => {
+                let mut calls: Vec<_> = new_calls.iter().collect();
+                calls.sort_by_key(|e| e.at_ms);
+                for call in calls {
+                    let _ = writeln!(out, "{}", summary::call_line(call));
+                }
             }
         }
         let _ = out.flush();
@@ -50,7 +59,7 @@ pub fn run(store: &mut Store, policy: &Effective) -> anyhow::Result<()> {
         &Env::from_process(),
         WatchTiming::default(),
         &stop,
-        &mut on_scan,
+        &mut on_watched,
         &mut reload,
     )?;
     Ok(())
