@@ -11,6 +11,7 @@
 //! deadline, leaving the ledger consistent (every write is a transaction).
 
 mod board;
+mod c_heap;
 pub mod choice;
 mod handle;
 pub mod status;
@@ -171,10 +172,17 @@ pub(crate) fn retention_cutoff(policy: &tokentally_policy::Resolved) -> i64 {
     now_ms() - i64::from(policy.retention_days) * 86_400_000
 }
 
-/// A connection to the ledger that drops calls older than the retention.
-pub(crate) fn open_store(shared: &Shared) -> Result<tokentally_store::Store, String> {
+/// A connection to the ledger that drops calls older than the retention,
+/// with a page cache of at most `cache_kib`: each task of a long-running
+/// agent writes or reads small amounts, and every connection's cache
+/// counts in the agent's memory.
+pub(crate) fn open_store(
+    shared: &Shared,
+    cache_kib: u32,
+) -> Result<tokentally_store::Store, String> {
     let mut store =
         tokentally_store::Store::open(&shared.config.ledger).map_err(|e| e.to_string())?;
+    store.limit_cache(cache_kib).map_err(|e| e.to_string())?;
     store.keep_from(retention_cutoff(&shared.policy().1.resolved));
     Ok(store)
 }
@@ -190,6 +198,8 @@ impl Agent {
     /// Loads the policy and starts every task.
     pub fn start(config: AgentConfig) -> Result<AgentHandle, AgentError> {
         let store = tokentally_store::Store::open(&config.ledger)?;
+        // The handle's queries (today, status) read a day's calls at most.
+        store.limit_cache(1024)?;
         let effective = load_recorded(&config.policy);
         let board = Board::default();
         board.apply_policy(&effective.resolved);

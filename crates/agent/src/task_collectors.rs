@@ -6,7 +6,7 @@ use std::{
     time::Duration,
 };
 
-use tokentally_collect::watch::{WatchTiming, watch};
+use tokentally_collect::watch::{BACKLOG_BYTES, WatchTiming, Watched, watch};
 
 use crate::{Shared, choice, status::TaskState, supervise::Exit};
 
@@ -21,10 +21,9 @@ fn throttled_timing(normal: WatchTiming) -> WatchTiming {
 }
 
 pub(crate) fn run(shared: &std::sync::Arc<Shared>) -> Result<Exit, String> {
-    let mut store = crate::open_store(shared)?;
     // A long-running watcher commits small batches: a small page cache
     // keeps the agent within its memory budget after a large first scan.
-    store.limit_cache(4096).map_err(|e| e.to_string())?;
+    let mut store = crate::open_store(shared, 4096)?;
     let throttled = shared.board.throttled().is_some();
     let timing = if throttled {
         throttled_timing(shared.config.timing)
@@ -38,12 +37,20 @@ pub(crate) fn run(shared: &std::sync::Arc<Shared>) -> Result<Exit, String> {
     let restart = AtomicBool::new(false);
     let stop = AtomicBool::new(false);
     let mut first = true;
-    let mut on_scan = |summary: &tokentally_collect::ScanSummary| {
-        if first {
-            first = false;
-            shared.board.task("collectors", TaskState::Running);
+    let mut on_watched = |watched: Watched<'_>| match watched {
+        Watched::Counted(calls) => shared.board.counted(calls),
+        Watched::Scanned(summary) => {
+            if first {
+                first = false;
+                shared.board.task("collectors", TaskState::Running);
+            }
+            // The watch freed the page cache the backlog filled; this
+            // gives those pages back to the OS.
+            if summary.bytes_read >= BACKLOG_BYTES && crate::c_heap::trim() {
+                tracing::debug!("Gave the C heap's free pages back after a backlog.");
+            }
+            shared.board.scanned(summary);
         }
-        shared.board.scanned(summary);
     };
     let mut reload = || {
         if shared.stop.is_stopped() || shared.board.throttled().is_some() != throttled {
@@ -65,7 +72,7 @@ pub(crate) fn run(shared: &std::sync::Arc<Shared>) -> Result<Exit, String> {
         &shared.config.env,
         timing,
         &stop,
-        &mut on_scan,
+        &mut on_watched,
         &mut reload,
     )
     .map_err(|e| e.to_string())?;

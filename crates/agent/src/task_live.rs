@@ -23,8 +23,7 @@ const DRAIN: Duration = Duration::from_secs(3);
 pub(crate) fn run(shared: &Arc<Shared>) -> Result<Exit, String> {
     let (version, policy) = shared.policy();
     let (proxy_config, otlp_addr) = listen_config(shared, &policy.resolved)?;
-    let store = crate::open_store(shared)?;
-    store.limit_cache(2048).map_err(|e| e.to_string())?;
+    let store = crate::open_store(shared, 2048)?;
     let receiver_state = saved_receiver_state(&store);
     let accepting = shared.clone();
     let committed = shared.clone();

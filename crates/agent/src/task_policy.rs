@@ -33,7 +33,7 @@ pub(crate) fn run(shared: &std::sync::Arc<Shared>) -> Result<Exit, String> {
 /// Removes the calls the retention policy no longer keeps: the ledger's
 /// growth is bounded by it.
 fn prune(shared: &Shared) -> Result<(), String> {
-    let mut store = crate::open_store(shared)?;
+    let mut store = crate::open_store(shared, 512)?;
     let cutoff = crate::retention_cutoff(&shared.policy().1.resolved);
     let removed = store.retain_from(cutoff).map_err(|e| e.to_string())?;
     if removed > 0 {

@@ -24,8 +24,10 @@ const CONSENT_EVERY: u32 = 10;
 
 pub(crate) fn run(shared: &Arc<Shared>) -> Result<Exit, String> {
     shared.board.task("upload", TaskState::Running);
-    let mut store = crate::open_store(shared)?;
-    let http = Http::new().map_err(|e| e.to_string())?;
+    let mut store = crate::open_store(shared, 1024)?;
+    // Made at the first upload: an HTTP client has its own thread and the
+    // OS's TLS roots, which an agent whose uploads are off never needs.
+    let mut http: Option<Http> = None;
     let mut vault: Option<Arc<dyn TokenVault>> = shared.config.vault.clone();
     let mut backoff = Backoff::new(Duration::from_secs(30), Duration::from_secs(3600));
     let mut status = UploadStatus::default();
@@ -55,20 +57,15 @@ pub(crate) fn run(shared: &Arc<Shared>) -> Result<Exit, String> {
         if Instant::now() >= due && status.state == "on" {
             // Decided when due, not each tick: it reads the time zone database.
             let config = UploadConfig::from_policy(&shared.policy().1.resolved);
-            let wait = match (&config, vault_of(&mut vault)) {
-                (Ok(config), Ok(vault)) => attempt(
-                    &mut store,
-                    config,
-                    &*vault,
-                    &http,
-                    &mut backoff,
-                    &mut status,
-                ),
-                (Err(e), _) => {
+            let wait = match (&config, vault_of(&mut vault), http_of(&mut http)) {
+                (Ok(config), Ok(vault), Ok(http)) => {
+                    attempt(&mut store, config, &*vault, http, &mut backoff, &mut status)
+                }
+                (Err(e), _, _) => {
                     status.error = Some(e.to_string());
                     None
                 }
-                (_, Err(e)) => {
+                (_, Err(e), _) | (_, _, Err(e)) => {
                     status.error = Some(e.to_string());
                     None
                 }
@@ -97,6 +94,14 @@ fn vault_of(vault: &mut Option<Arc<dyn TokenVault>>) -> Result<Arc<dyn TokenVaul
     let keychain: Arc<dyn TokenVault> = Arc::new(Keychain::platform()?);
     *vault = Some(keychain.clone());
     Ok(keychain)
+}
+
+fn http_of(http: &mut Option<Http>) -> Result<&Http, UploadError> {
+    let client = match http.take() {
+        Some(client) => client,
+        None => Http::new()?,
+    };
+    Ok(http.insert(client))
 }
 
 /// One cycle; how long to wait before the next one when it failed in a

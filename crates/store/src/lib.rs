@@ -122,6 +122,12 @@ impl Store {
             .map_err(|e| self.err(e))
     }
 
+    /// Frees the page cache's unused pages: after a burst (a backlog read),
+    /// so the cache it filled does not stay in a long-running process.
+    pub fn release_memory(&self) -> Result<(), StoreError> {
+        self.conn.release_memory().map_err(|e| self.err(e))
+    }
+
     /// The database file.
     pub fn path(&self) -> &Path {
         &self.path
