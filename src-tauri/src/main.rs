@@ -13,7 +13,8 @@ mod window;
 use tauri::{Emitter, Manager, RunEvent};
 
 // The agent's allocator, as in the CLI: jemalloc hands the memory a large
-// first scan freed back to the OS (glibc kept it resident).
+// first scan freed back to the OS (glibc kept it resident); tuned in
+// .cargo/config.toml.
 #[global_allocator]
 static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
@@ -23,8 +24,6 @@ const AUTOSTART_FLAG: &str = "--autostart";
 fn main() {
     #[cfg(target_os = "linux")]
     without_gdk_gl();
-    // Without it jemalloc purges only while allocating, never when idle.
-    let _ = tikv_jemalloc_ctl::background_thread::write(true);
     if let Err(e) = run() {
         eprintln!("TokenTally could not start: {e:#}");
         std::process::exit(1);
