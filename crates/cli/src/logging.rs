@@ -46,6 +46,12 @@ pub fn init(file_dir: Option<&Path>) -> Option<WorkerGuard> {
 }
 
 fn rolling(dir: &Path) -> Option<(tracing_appender::non_blocking::NonBlocking, WorkerGuard)> {
+    // Made first: the appender looks for old files to prune before it
+    // creates the folder, and says so on stderr at an agent's first start.
+    if let Err(e) = std::fs::create_dir_all(dir) {
+        eprintln!("tokentally: cannot write logs in {}: {e}", dir.display());
+        return None;
+    }
     let appender = tracing_appender::rolling::Builder::new()
         .rotation(tracing_appender::rolling::Rotation::DAILY)
         .filename_prefix("agent")
