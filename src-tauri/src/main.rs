@@ -87,8 +87,13 @@ fn forward(
 ) {
     let tick = app.clone();
     std::thread::spawn(move || {
-        for event in events {
-            let _ = app.emit("tokentally://event", &event);
+        while let Ok(first) = events.recv() {
+            // What else is already queued is the same burst: the tray is
+            // redrawn once for it, not once per call of a backlog.
+            let burst = std::iter::once(first).chain(events.try_iter()).collect();
+            for event in tokentally_desk::coalesce(burst) {
+                let _ = app.emit("tokentally://event", &event);
+            }
             tray::refresh(&app);
         }
     });

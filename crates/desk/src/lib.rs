@@ -4,6 +4,7 @@
 
 mod about;
 mod access;
+mod burst;
 mod choices;
 mod export;
 mod preview;
@@ -17,6 +18,7 @@ mod usage;
 
 pub use about::about;
 pub use access::{AccessView, access_log};
+pub use burst::coalesce;
 pub use choices::{DeletedView, delete_data, pause_end, set_consent, set_employee_key};
 pub use export::{export_csv, export_json};
 pub use preview::{Preview, PreviewPayload, preview};
