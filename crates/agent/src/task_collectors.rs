@@ -23,7 +23,7 @@ fn throttled_timing(normal: WatchTiming) -> WatchTiming {
 pub(crate) fn run(shared: &std::sync::Arc<Shared>) -> Result<Exit, String> {
     // A long-running watcher commits small batches: a small page cache
     // keeps the agent within its memory budget after a large first scan.
-    let mut store = crate::open_store(shared, 4096)?;
+    let mut store = crate::open_store(shared, 1024)?;
     let throttled = shared.board.throttled().is_some();
     let timing = if throttled {
         throttled_timing(shared.config.timing)
