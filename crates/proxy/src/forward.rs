@@ -11,7 +11,10 @@ use bytes::Bytes;
 use http::{HeaderMap, Method, Request, Response, StatusCode, Uri, header, request};
 use http_body_util::{BodyExt, Either, Full, LengthLimitError, Limited};
 use hyper::body::Incoming;
-use hyper_util::client::legacy::{Client, connect::HttpConnector};
+use hyper_util::{
+    client::legacy::{Client, connect::HttpConnector},
+    rt::TokioExecutor,
+};
 
 use crate::{
     attribute::{TOOL_HEADER, tool_of},
@@ -33,8 +36,9 @@ pub type ProxyBody = Either<Metered<Incoming>, Full<Bytes>>;
 pub struct Forwarder {
     /// Routes, built-in providers first.
     pub upstreams: Vec<Upstream>,
-    /// The pooled client.
-    pub client: UpstreamClient,
+    /// The pooled client, made at the first forwarded call: it loads the
+    /// OS's TLS roots, which an agent nobody sends calls through never needs.
+    pub client: std::sync::OnceLock<UpstreamClient>,
     /// Where counted calls go.
     pub recorder: Arc<Recorder>,
     /// The largest request body accepted.
@@ -171,7 +175,7 @@ impl Forwarder {
             recorder: &self.recorder,
             armed: true,
         };
-        let sent = self.client.request(request).await;
+        let sent = self.client.get_or_init(new_client).request(request).await;
         unanswered.disarm();
         sent.map_err(|e| {
             tracing::warn!(route = %call.meta.route, error = %e, "Upstream unreachable.");
@@ -293,6 +297,32 @@ fn proxy_error(status: StatusCode, message: &str) -> Response<ProxyBody> {
         http::HeaderValue::from_static("application/json"),
     );
     response
+}
+
+/// The HTTPS client to the upstreams.
+fn new_client() -> UpstreamClient {
+    let mut http = HttpConnector::new();
+    http.enforce_http(false);
+    http.set_nodelay(true);
+    http.set_connect_timeout(Some(Duration::from_secs(10)));
+    // The OS's roots first: a company's TLS-inspecting gateway is trusted
+    // there; the bundled roots when the OS has none.
+    let builder = hyper_rustls::HttpsConnectorBuilder::new();
+    let builder = match builder.with_native_roots() {
+        Ok(b) => b,
+        Err(e) => {
+            tracing::debug!(error = %e, "No OS TLS roots; using the bundled ones.");
+            hyper_rustls::HttpsConnectorBuilder::new().with_webpki_roots()
+        }
+    };
+    let https = builder
+        .https_or_http()
+        .enable_http1()
+        .enable_http2()
+        .wrap_connector(http);
+    Client::builder(TokioExecutor::new())
+        .pool_idle_timeout(Duration::from_secs(90))
+        .build(https)
 }
 
 #[cfg(test)]

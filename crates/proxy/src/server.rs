@@ -4,7 +4,6 @@ use std::{future::Future, net::SocketAddr, sync::Arc, time::Duration};
 
 use hyper::service::service_fn;
 use hyper_util::{
-    client::legacy::{Client, connect::HttpConnector},
     rt::{TokioExecutor, TokioIo, TokioTimer},
     server::{conn::auto, graceful::GracefulShutdown},
 };
@@ -15,7 +14,7 @@ use tokio::{
 };
 
 use crate::{
-    forward::{Forwarder, UpstreamClient},
+    forward::Forwarder,
     record::Recorder,
     upstream::{self, Upstream, UpstreamError},
 };
@@ -110,7 +109,7 @@ impl Proxy {
         }
         let forwarder = Forwarder {
             upstreams: upstream::with_extra(config.extra_upstreams)?,
-            client: client(),
+            client: std::sync::OnceLock::new(),
             recorder: Arc::new(Recorder::new(sink).map_err(ProxyError::Estimator)?),
             max_request_bytes: config.max_request_bytes,
             body_read_timeout: config.body_read_timeout,
@@ -275,29 +274,4 @@ impl Serving {
             }
         });
     }
-}
-
-fn client() -> UpstreamClient {
-    let mut http = HttpConnector::new();
-    http.enforce_http(false);
-    http.set_nodelay(true);
-    http.set_connect_timeout(Some(Duration::from_secs(10)));
-    // The OS's roots first: a company's TLS-inspecting gateway is trusted
-    // there; the bundled roots when the OS has none.
-    let builder = hyper_rustls::HttpsConnectorBuilder::new();
-    let builder = match builder.with_native_roots() {
-        Ok(b) => b,
-        Err(e) => {
-            tracing::debug!(error = %e, "No OS TLS roots; using the bundled ones.");
-            hyper_rustls::HttpsConnectorBuilder::new().with_webpki_roots()
-        }
-    };
-    let https = builder
-        .https_or_http()
-        .enable_http1()
-        .enable_http2()
-        .wrap_connector(http);
-    Client::builder(TokioExecutor::new())
-        .pool_idle_timeout(Duration::from_secs(90))
-        .build(https)
 }
