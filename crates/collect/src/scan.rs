@@ -257,8 +257,10 @@ fn run_jobs(
     })
 }
 
-/// Most events committed in one transaction.
-const MAX_BATCH_EVENTS: usize = 50_000;
+/// Most events committed in one transaction: larger batches rewrite fewer
+/// index pages (a 1 GB backlog wrote 50 MB at 50,000, 57 MB at 20,000, 88 MB
+/// at 10,000) but hold more events in memory (peak RSS 48, 39, 31 MiB).
+const MAX_BATCH_EVENTS: usize = 20_000;
 /// Longest time read events wait for their commit.
 const MAX_BATCH_WAIT: std::time::Duration = std::time::Duration::from_millis(300);
 
