@@ -15,6 +15,7 @@ use tauri::{Emitter, Manager, RunEvent};
 // The agent's allocator, as in the CLI: jemalloc hands the memory a large
 // first scan freed back to the OS (glibc kept it resident); tuned in
 // .cargo/config.toml.
+#[cfg(not(target_env = "msvc"))]
 #[global_allocator]
 static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
