@@ -37,20 +37,14 @@ pub(crate) fn run(shared: &std::sync::Arc<Shared>) -> Result<Exit, String> {
     let restart = AtomicBool::new(false);
     let stop = AtomicBool::new(false);
     let mut first = true;
-    let mut on_watched = |watched: Watched<'_>| match watched {
-        Watched::Counted(calls) => shared.board.counted(calls),
-        Watched::Scanned(summary) => {
-            if first {
-                first = false;
-                shared.board.task("collectors", TaskState::Running);
-            }
-            // The watch freed the page cache the backlog filled; this
-            // gives those pages back to the OS.
-            if summary.bytes_read >= BACKLOG_BYTES && crate::c_heap::trim() {
-                tracing::debug!("Gave the C heap's free pages back after a backlog.");
-            }
-            shared.board.scanned(summary);
+    let mut on_watched = |watched: Watched<'_>| {
+        // Running from its first report: a backlog's calls come before the
+        // end of the scan that reads them.
+        if first {
+            first = false;
+            shared.board.task("collectors", TaskState::Running);
         }
+        on_report(shared, watched);
     };
     let mut reload = || {
         if shared.stop.is_stopped() || shared.board.throttled().is_some() != throttled {
@@ -80,4 +74,20 @@ pub(crate) fn run(shared: &std::sync::Arc<Shared>) -> Result<Exit, String> {
         return Ok(Exit::Restart);
     }
     Ok(Exit::Stopped)
+}
+
+/// What a report of the watch changes: the calls counted, or a scan's
+/// findings (after which a backlog's freed cache goes back to the OS).
+fn on_report(shared: &Shared, watched: Watched<'_>) {
+    match watched {
+        Watched::Counted(calls) => shared.board.counted(calls),
+        Watched::Scanned(summary) => {
+            // The watch freed the page cache the backlog filled; this
+            // gives those pages back to the OS.
+            if summary.bytes_read >= BACKLOG_BYTES && crate::c_heap::trim() {
+                tracing::debug!("Gave the C heap's free pages back after a backlog.");
+            }
+            shared.board.scanned(summary);
+        }
+    }
 }

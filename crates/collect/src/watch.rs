@@ -63,7 +63,8 @@ pub type Reload<'a> = &'a mut dyn FnMut() -> Option<Vec<Box<dyn Collector>>>;
 const TICK: Duration = Duration::from_millis(200);
 /// A scan that read this much was a backlog: the ledger's page cache it
 /// filled is freed after it (the next appended lines need a few pages).
-pub const BACKLOG_BYTES: u64 = 1 << 20;
+/// Well above what a rescan of appended lines reads, even large ones.
+pub const BACKLOG_BYTES: u64 = 8 << 20;
 
 /// What ended a wait.
 enum Wake {
@@ -79,9 +80,10 @@ enum Wake {
 }
 
 /// Scans, then rescans on every change until `stop` is set; `on_watched`
-/// sees each commit's new calls and each scan's summary. When `reload` hands over a new
-/// set of collectors, they are run from the next scan on, at once: a tool
-/// added is read, a tool dropped is no longer read nor watched.
+/// sees each commit's new calls and each scan's summary. When `reload`
+/// hands over a new set of collectors, they are run from the next scan on,
+/// at once: a tool added is read, a tool dropped is no longer read nor
+/// watched.
 pub fn watch(
     store: &mut Store,
     mut collectors: Vec<Box<dyn Collector>>,
