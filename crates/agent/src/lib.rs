@@ -11,7 +11,6 @@
 //! deadline, leaving the ledger consistent (every write is a transaction).
 
 mod board;
-mod c_heap;
 pub mod choice;
 mod handle;
 pub mod status;

@@ -6,7 +6,7 @@ use std::{
     time::Duration,
 };
 
-use tokentally_collect::watch::{BACKLOG_BYTES, WatchTiming, Watched, watch};
+use tokentally_collect::watch::{WatchTiming, Watched, watch};
 
 use crate::{Shared, choice, status::TaskState, supervise::Exit};
 
@@ -44,7 +44,10 @@ pub(crate) fn run(shared: &std::sync::Arc<Shared>) -> Result<Exit, String> {
             first = false;
             shared.board.task("collectors", TaskState::Running);
         }
-        on_report(shared, watched);
+        match watched {
+            Watched::Counted(calls) => shared.board.counted(calls),
+            Watched::Scanned(summary) => shared.board.scanned(summary),
+        }
     };
     let mut reload = || {
         if shared.stop.is_stopped() || shared.board.throttled().is_some() != throttled {
@@ -74,20 +77,4 @@ pub(crate) fn run(shared: &std::sync::Arc<Shared>) -> Result<Exit, String> {
         return Ok(Exit::Restart);
     }
     Ok(Exit::Stopped)
-}
-
-/// What a report of the watch changes: the calls counted, or a scan's
-/// findings (after which a backlog's freed cache goes back to the OS).
-fn on_report(shared: &Shared, watched: Watched<'_>) {
-    match watched {
-        Watched::Counted(calls) => shared.board.counted(calls),
-        Watched::Scanned(summary) => {
-            // The watch freed the page cache the backlog filled; this
-            // gives those pages back to the OS.
-            if summary.bytes_read >= BACKLOG_BYTES && crate::c_heap::trim() {
-                tracing::debug!("Gave the C heap's free pages back after a backlog.");
-            }
-            shared.board.scanned(summary);
-        }
-    }
 }

@@ -62,9 +62,10 @@ pub type Reload<'a> = &'a mut dyn FnMut() -> Option<Vec<Box<dyn Collector>>>;
 /// How often the watcher wakes while idle, to check `stop` and `reload`.
 const TICK: Duration = Duration::from_millis(200);
 /// A scan that read this much was a backlog: the ledger's page cache it
-/// filled is freed after it (the next appended lines need a few pages).
+/// filled is freed and given back to the OS after it (the next appended
+/// lines need a few pages).
 /// Well above what a rescan of appended lines reads, even large ones.
-pub const BACKLOG_BYTES: u64 = 8 << 20;
+const BACKLOG_BYTES: u64 = 8 << 20;
 
 /// What ended a wait.
 enum Wake {

@@ -9,6 +9,7 @@
 //!   twice;
 //! - no column can hold prompt or response text (see `tokentally-event`).
 
+mod c_heap;
 mod error;
 pub mod live;
 mod migrate;
@@ -122,10 +123,15 @@ impl Store {
             .map_err(|e| self.err(e))
     }
 
-    /// Frees the page cache's unused pages: after a burst (a backlog read),
-    /// so the cache it filled does not stay in a long-running process.
+    /// Frees the page cache's unused pages and gives them back to the OS:
+    /// after a burst (a backlog read), so the cache it filled does not stay
+    /// in a long-running process.
     pub fn release_memory(&self) -> Result<(), StoreError> {
-        self.conn.release_memory().map_err(|e| self.err(e))
+        self.conn.release_memory().map_err(|e| self.err(e))?;
+        if c_heap::trim() {
+            tracing::debug!("Gave the C heap's free pages back.");
+        }
+        Ok(())
     }
 
     /// The database file.

@@ -1,7 +1,7 @@
-//! The C allocator's heap. SQLite allocates its page cache there (Rust
-//! code uses jemalloc, which returns freed pages by itself); glibc keeps
-//! freed pages resident when live allocations sit between them, so the
-//! cache a backlog filled stays in the agent's memory until trimmed.
+//! The C allocator's heap, which SQLite allocates from (the binaries'
+//! Rust code uses jemalloc, which returns freed pages by itself): glibc
+//! keeps freed pages resident when live allocations sit between them, so
+//! a page cache freed after a backlog stays in memory until trimmed.
 
 /// Returns the C heap's free pages to the OS; true when some were.
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
