@@ -21,12 +21,18 @@ fn health_is_ok(backend: Backend) {
 }
 both!(health_is_ok);
 
-fn a_code_enrolls_exactly_once(backend: Backend) {
+/// A server and a single-use code valid for ten minutes.
+fn env_with_code(backend: Backend) -> (Env, String) {
     let env = Env::new(backend);
     let code = env
         .admin
         .issue_code(Duration::from_secs(600))
         .expect("code");
+    (env, code)
+}
+
+fn a_code_enrolls_exactly_once(backend: Backend) {
+    let (env, code) = env_with_code(backend);
     let first = env.http.post("/v1/enroll", None, &enroll_body(&code));
     assert_eq!(first.status, 200, "{}", first.body);
     let reply: EnrollReply = first.json();
@@ -113,11 +119,7 @@ fn race(env: &Env, code: &str, n: usize) -> Vec<(u16, String)> {
 }
 
 fn racing_enrollments_share_one_code(backend: Backend) {
-    let env = Env::new(backend);
-    let code = env
-        .admin
-        .issue_code(Duration::from_secs(600))
-        .expect("code");
+    let (env, code) = env_with_code(backend);
     let statuses: Vec<u16> = race(&env, &code, 8).iter().map(|r| r.0).collect();
     assert_eq!(
         statuses.iter().filter(|s| **s == 200).count(),
